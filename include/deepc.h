@@ -1,0 +1,21 @@
+/*
+ * deepc.h - the whole public API of deepc.
+ *
+ * deepc is a CPU-first inference library for DeepSeek-family models (MLA +
+ * MoE, and the dense R1 distills) stored in GGUF files. This header includes
+ * the topic headers; each starts with what it covers and how to use it.
+ *
+ *   deepc/base.h     status codes, dc_last_error(), logging, version
+ *   deepc/tensor.h   types, tensors, op builders, graphs
+ *   deepc/backend.h  backends (CPU, CUDA), buffers, the scheduler
+ *   deepc/gguf.h     reading, writing and verifying GGUF files
+ */
+#ifndef DEEPC_H
+#define DEEPC_H
+
+#include "deepc/base.h"
+#include "deepc/tensor.h"
+#include "deepc/backend.h"
+#include "deepc/gguf.h"
+
+#endif /* DEEPC_H */
