@@ -17,5 +17,6 @@
 #include "deepc/tensor.h"
 #include "deepc/backend.h"
 #include "deepc/gguf.h"
+#include "deepc/model.h"
 
 #endif /* DEEPC_H */

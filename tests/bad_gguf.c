@@ -478,6 +478,9 @@ static void gen_shapes(sink *s) {
         { "dims-neg-ne1", 2, { 8, ALL1 }, false },
         { "ndims-5-rebuilt", 5, { 8, 2, 1, 1, 1 }, false },
         { "policy-ndims-0", 0, { 0 }, true },                /* ggml: a scalar */
+        /* empty, but ne[1] * ne[2] overflows int64: code computing strides
+         * from ne would overflow (ggml divides by the 0) */
+        { "policy-dims-zero-overflow", 3, { 0, BIG(40), BIG(40) }, true },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         opts o = base_opts;

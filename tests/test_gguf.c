@@ -545,11 +545,23 @@ static void check_tensor_layout(const dc_gguf *g) {
     }
 }
 
+/* A whole text file, NUL-terminated; caller free()s. */
+static char *read_text(const char *path) {
+    size_t size;
+    char *raw = dc_test_read_file(path, &size);
+    ck_assert_msg(raw != NULL, "cannot read %s", path);
+    char *text = malloc(size + 1);
+    ck_assert_ptr_nonnull(text);
+    memcpy(text, raw, size);
+    text[size] = '\0';
+    free(raw);
+    return text;
+}
+
 static void check_model(const char *model) {
     char rel[256], arch[32], key[96];
     snprintf(rel, sizeof rel, "fixtures/models/%s.hparams.json", model);
-    char *js = dc_test_read_file(dc_test_shared_path(rel), NULL);
-    ck_assert_msg(js != NULL, "cannot read %s", rel);
+    char *js = read_text(dc_test_shared_path(rel));
     snprintf(rel, sizeof rel, "fixtures/models/%s.gguf", model);
     dc_gguf *g = NULL;
     ck_assert_msg(dc_gguf_open(dc_test_shared_path(rel), &g) == DC_OK, "%s: %s", rel,

@@ -68,11 +68,13 @@ void dc_cpu_op_softmax(const dc_cpu_task *p, dc_tensor *dst);
 void dc_cpu_op_argsort(const dc_cpu_task *p, dc_tensor *dst);
 void dc_cpu_op_top_k(const dc_cpu_task *p, dc_tensor *dst);
 void dc_cpu_op_flash_attn(const dc_cpu_task *p, dc_tensor *dst);
+void dc_cpu_op_moe_select(const dc_cpu_task *p, dc_tensor *dst);
 
 /* scratch needs of the families that have any */
 size_t dc_cpu_mul_mat_work_size(const dc_tensor *dst, int n_threads);
 size_t dc_cpu_moe_mul_mat_work_size(const dc_tensor *dst, int n_threads);
 size_t dc_cpu_flash_attn_work_size(const dc_tensor *dst, int n_threads);
 size_t dc_cpu_copy_work_size(const dc_tensor *dst, int n_threads);
+size_t dc_cpu_moe_select_work_size(const dc_tensor *dst, int n_threads);
 
 #endif /* DEEPC_CPU_IMPL_H */

@@ -27,6 +27,7 @@ size_t dc_cpu_work_size(const dc_tensor *n, int nth) {
     case DC_OP_MUL_MAT:     return dc_cpu_mul_mat_work_size(n, nth);
     case DC_OP_MOE_MUL_MAT: return dc_cpu_moe_mul_mat_work_size(n, nth);
     case DC_OP_FLASH_ATTN:  return dc_cpu_flash_attn_work_size(n, nth);
+    case DC_OP_MOE_SELECT:  return dc_cpu_moe_select_work_size(n, nth);
     case DC_OP_CONT:
     case DC_OP_CPY:
     case DC_OP_GET_ROWS:    return dc_cpu_copy_work_size(n, nth);
@@ -56,6 +57,7 @@ void dc_cpu_compute(const dc_cpu_task *p, dc_tensor *n) {
     case DC_OP_ARGSORT:     dc_cpu_op_argsort(p, n); break;
     case DC_OP_TOP_K:       dc_cpu_op_top_k(p, n); break;
     case DC_OP_FLASH_ATTN:  dc_cpu_op_flash_attn(p, n); break;
+    case DC_OP_MOE_SELECT:  dc_cpu_op_moe_select(p, n); break;
     case DC_OP_NONE:
     case DC_OP_VIEW:
     case DC_OP_COUNT:       break;

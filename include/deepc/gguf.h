@@ -48,7 +48,10 @@ const char *dc_gguf_type_name(dc_gguf_type t);
 /* ---- reading ---------------------------------------------------------------- */
 typedef struct dc_gguf dc_gguf;
 
-/* Open and validate a file (mmapped read-only). *out is NULL on failure. */
+/* Open and validate a file (mmapped read-only, so a file truncated by
+ * someone else while open can still fault). *out is NULL on failure:
+ * DC_ERR_IO (cannot open / not a regular file / mmap), DC_ERR_FORMAT,
+ * DC_ERR_NOMEM. The handle is read-only and may be shared by threads. */
 dc_status dc_gguf_open(const char *path, dc_gguf **out);
 /* Validate a GGUF held in memory; data must outlive the handle (not copied). */
 dc_status dc_gguf_open_memory(const void *data, size_t size, dc_gguf **out);
@@ -86,10 +89,11 @@ dc_status dc_gguf_get_str(const dc_gguf *g, const char *key, const char **s, siz
 /* Arrays: element type and count, then elements. */
 dc_status dc_gguf_get_arr_info(const dc_gguf *g, const char *key,
                                dc_gguf_type *elem_type, uint64_t *n);
-/* Numeric array elements, packed little-endian in the file; pointer valid
- * until close. Not for string arrays. */
+/* Numeric array elements, packed little-endian in the file (unaligned);
+ * pointer valid until close. Not for string arrays (DC_ERR_TYPE). */
 dc_status dc_gguf_get_arr_data(const dc_gguf *g, const char *key, const void **data);
-/* Element i of a string array. */
+/* Element i of a string array, like dc_gguf_get_str; O(1). i >= count is
+ * DC_ERR_INVALID_ARG. */
 dc_status dc_gguf_get_arr_str(const dc_gguf *g, const char *key, uint64_t i,
                               const char **s, size_t *len);
 
@@ -106,21 +110,28 @@ typedef struct dc_gguf_tensor_info {
 
 int64_t   dc_gguf_n_tensors(const dc_gguf *g);
 int64_t   dc_gguf_find_tensor(const dc_gguf *g, const char *name); /* -1 if absent */
+/* Copy record i (0 <= i < n_tensors, else DC_ERR_INVALID_ARG) into *out. A
+ * tensor with a 0 dimension has size 0. */
 dc_status dc_gguf_tensor(const dc_gguf *g, int64_t i, dc_gguf_tensor_info *out);
 
-/* Check every tensor's XXH3-64 against DC_GGUF_CHECKSUM_KEY.
- * DC_ERR_NOT_FOUND if the file has none, DC_ERR_CHECKSUM naming the first
- * tensor that differs. */
+/* Check every tensor's XXH3-64 against DC_GGUF_CHECKSUM_KEY (reads all
+ * tensor data once). DC_ERR_NOT_FOUND if the file has none, DC_ERR_FORMAT if
+ * the key is not a u64 array with one entry per tensor, DC_ERR_CHECKSUM
+ * naming the first tensor that differs. */
 dc_status dc_gguf_verify(const dc_gguf *g);
 
 /* ---- writing ---------------------------------------------------------------- */
 typedef struct dc_gguf_writer dc_gguf_writer;
 
+/* A writer collects keys and tensors, then writes them in one call. Not
+ * thread-safe; one writer per thread. */
 dc_status dc_gguf_writer_init(dc_gguf_writer **out);
 void      dc_gguf_writer_free(dc_gguf_writer *w);   /* NULL: no-op */
 
-/* Set a key (replacing an earlier value of the same key). Strings and array
- * data are copied. */
+/* Set a key (replacing an earlier value of the same key, which keeps its
+ * position). Strings and array data are copied. Keys are 1..65535 bytes;
+ * DC_ERR_INVALID_ARG otherwise. A value set for DC_GGUF_CHECKSUM_KEY is
+ * ignored: the writer computes it. */
 dc_status dc_gguf_set_u8(dc_gguf_writer *w, const char *key, uint8_t v);
 dc_status dc_gguf_set_i8(dc_gguf_writer *w, const char *key, int8_t v);
 dc_status dc_gguf_set_u16(dc_gguf_writer *w, const char *key, uint16_t v);
@@ -133,21 +144,30 @@ dc_status dc_gguf_set_f32(dc_gguf_writer *w, const char *key, float v);
 dc_status dc_gguf_set_f64(dc_gguf_writer *w, const char *key, double v);
 dc_status dc_gguf_set_bool(dc_gguf_writer *w, const char *key, bool v);
 dc_status dc_gguf_set_str(dc_gguf_writer *w, const char *key, const char *v);
-/* Numeric array of n elements of elem_type (not STRING/ARRAY). */
+/* Numeric array of n elements of elem_type (not STRING/ARRAY:
+ * DC_ERR_INVALID_ARG), in host order (bool: one byte each, 0 or 1); data
+ * may be NULL when n is 0. */
 dc_status dc_gguf_set_arr(dc_gguf_writer *w, const char *key, dc_gguf_type elem_type,
                           const void *data, uint64_t n);
 dc_status dc_gguf_set_arr_str(dc_gguf_writer *w, const char *key,
                               const char *const *v, uint64_t n);
-/* Copy every key of g except DC_GGUF_CHECKSUM_KEY. */
+/* Copy every key of g except DC_GGUF_CHECKSUM_KEY, values verbatim. */
 dc_status dc_gguf_copy_kv(dc_gguf_writer *w, const dc_gguf *g);
 
-/* Add a tensor. data (dc_row_size(type, ne[0]) * rows bytes) is borrowed
- * until dc_gguf_writer_write() returns. */
+/* Add a tensor (file order = call order). data (dc_row_size(type, ne[0]) *
+ * rows bytes; NULL allowed only for 0 bytes) is borrowed until the last
+ * dc_gguf_writer_write() returns. DC_ERR_INVALID_ARG for a name that is
+ * empty, >= 64 bytes or already added, n_dims outside 1..4, ne < 0, ne[0]
+ * not a multiple of the block size, an unknown type, or a size the reader
+ * would refuse. */
 dc_status dc_gguf_add_tensor(dc_gguf_writer *w, const char *name, dc_type type,
                              int n_dims, const int64_t *ne, const void *data);
 
 /* Write the file (version 3, default alignment 32 unless general.alignment
- * was set as u32), with per-tensor XXH3-64 checksums. */
+ * was set as u32), with per-tensor XXH3-64 checksums. DC_ERR_INVALID_ARG if
+ * general.alignment is set but not a u32 power of two; DC_ERR_IO if the
+ * file cannot be written (a partial file is removed). The writer stays
+ * usable: it can be written again. */
 dc_status dc_gguf_writer_write(dc_gguf_writer *w, const char *path);
 
 #ifdef __cplusplus

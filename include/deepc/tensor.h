@@ -109,6 +109,10 @@ void      dc_context_free(dc_context *ctx);   /* NULL: no-op */
 dc_status   dc_context_status(const dc_context *ctx);
 const char *dc_context_error(const dc_context *ctx);
 size_t      dc_context_used(const dc_context *ctx);
+/* Forget every tensor and graph of ctx (and its error) and reuse the arena:
+ * the per-step graph of a decode loop is rebuilt without allocating. All
+ * pointers into ctx become invalid. */
+void        dc_context_reset(dc_context *ctx);
 
 /* ---- tensors -------------------------------------------------------------
  * A new tensor is contiguous: nb[0] = block bytes, nb[1] = row size, ...
@@ -167,6 +171,9 @@ dc_tensor *dc_reshape_4d(dc_context *ctx, dc_tensor *a, int64_t ne0, int64_t ne1
 dc_tensor *dc_permute(dc_context *ctx, dc_tensor *a, int axis0, int axis1,
                       int axis2, int axis3);
 dc_tensor *dc_transpose(dc_context *ctx, dc_tensor *a);  /* swap dims 0, 1 */
+/* A view of t (same shape and bytes) that a graph computes only after dep:
+ * how a reader of a cache is ordered after the dc_cpy that writes it. */
+dc_tensor *dc_after(dc_context *ctx, dc_tensor *t, dc_tensor *dep);
 
 /* ---- ops ---------------------------------------------------------------
  * Unless stated, inputs and outputs are F32 and any strides are accepted. */
@@ -249,6 +256,19 @@ dc_tensor *dc_argsort(dc_context *ctx, dc_tensor *a, dc_sort_order order);
 /* Indices of the k largest of each row, largest first (ties: lower index
  * first): [ne0, ...] -> I32 [k, ...]. */
 dc_tensor *dc_top_k(dc_context *ctx, dc_tensor *a, int k);
+
+/* MoE expert selection. scores: F32 [n_expert, n_tok] (router softmax or
+ * sigmoid outputs); bias: NULL or F32 [n_expert], added for choosing only.
+ * With n_group > 1 the experts form n_group contiguous groups; each group is
+ * scored from the biased scores by rule (sum of its two best, or its best)
+ * and only the n_group_used best groups compete. Result: I32 [k, n_tok], the
+ * k best experts of each token, best first, ties to the lower index. */
+typedef enum dc_moe_group_rule {
+    DC_MOE_GROUP_TOP2_SUM = 0,   /* DeepSeek-V3 noaux_tc (and llama.cpp for all) */
+    DC_MOE_GROUP_MAX      = 1    /* DeepSeek-V2 group_limited_greedy             */
+} dc_moe_group_rule;
+dc_tensor *dc_moe_select(dc_context *ctx, dc_tensor *scores, dc_tensor *bias, int k,
+                         int n_group, int n_group_used, dc_moe_group_rule rule);
 
 /* Concatenate along dim; all other dims equal. */
 dc_tensor *dc_concat(dc_context *ctx, dc_tensor *a, dc_tensor *b, int dim);

@@ -115,6 +115,7 @@ struct dc_sched {
     dc_buffer  *bufs[MAX_BACKENDS];        /* intermediates            */
 
     const dc_graph *planned;               /* graph the fields describe */
+    uint64_t    planned_uid;               /* its uid (arenas reuse addresses) */
     int        *node_backend;              /* [n_nodes]                 */
     size_t     *offs;                      /* [n_nodes + n_leafs + 2 n_copies] */
     int         cap_nodes;
@@ -412,6 +413,7 @@ static dc_status plan(dc_sched *s, dc_graph *g) {
     dc_status st = plan_splits(s, g);
     if (st == DC_OK) st = plan_memory(s, g);
     s->planned = st == DC_OK ? g : NULL;
+    s->planned_uid = st == DC_OK ? g->uid : 0;
     return st;
 }
 
@@ -425,7 +427,7 @@ dc_status dc_sched_reserve(dc_sched *s, dc_graph *g) {
 
 dc_status dc_sched_alloc_graph(dc_sched *s, dc_graph *g) {
     DC_CHECK_ARG(s != NULL && g != NULL);
-    if (s->planned == g) return DC_OK;
+    if (s->planned == g && s->planned_uid == g->uid) return DC_OK;
     return dc_sched_reserve(s, g);
 }
 

@@ -68,7 +68,10 @@ static dc_status truncated(const cursor *c, const char *what, const char *name) 
 static const char *printable(const uint8_t *s, size_t n, char buf[PRINT_MAX + 4]) {
     size_t m = n < PRINT_MAX ? n : PRINT_MAX;
     for (size_t i = 0; i < m; i++) buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? (char)s[i] : '?';
-    if (m < n) memcpy(buf + m, "...", 3), m += 3;
+    if (m < n) {
+        memcpy(buf + m, "...", 3);
+        m += 3;
+    }
     buf[m] = '\0';
     return buf;
 }
@@ -194,29 +197,31 @@ static dc_status parse_kv(cursor *c, int64_t i, dc_gguf_kv *kv, size_t *n_str) {
 /* ---- tensor infos ------------------------------------------------------------ */
 
 /* Bytes of a tensor, refusing shapes whose element count overflows int64 or
- * whose byte size overflows size_t. */
+ * whose byte size overflows size_t. A dimension of 0 makes an empty tensor,
+ * but the limits are checked as if it were 1 (one block for ne[0]), so code
+ * computing strides or partial products from ne never overflows either. */
 static dc_status tensor_size(dc_gguf_tensor_info *t, const char *name) {
     int64_t blck = dc_type_block_size(t->type);
-    size_t  bbytes = dc_type_block_bytes(t->type);
+    size_t  bbytes = dc_type_block_bytes(t->type), bytes;
     int64_t nel = 1;
     bool    empty = false;
-    for (int j = 0; j < DC_MAX_DIMS; j++) empty |= t->ne[j] == 0;
-    for (int j = 0; j < DC_MAX_DIMS && !empty; j++) {
-        if (nel > INT64_MAX / t->ne[j])
+    for (int j = 0; j < DC_MAX_DIMS; j++) {
+        int64_t ne = t->ne[j] > 0 ? t->ne[j] : j == 0 ? blck : 1;
+        empty |= t->ne[j] == 0;
+        if (nel > INT64_MAX / ne)
             return dc_error(DC_ERR_FORMAT, "tensor %s: shape [%lld, %lld, %lld, %lld] has "
                             "more than 2^63 elements", name, (long long)t->ne[0],
                             (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3]);
-        nel *= t->ne[j];
+        nel *= ne;
     }
     if (t->ne[0] % blck != 0)
         return dc_error(DC_ERR_FORMAT, "tensor %s: ne[0] = %lld is not a multiple of the "
                         "%s block size %lld", name, (long long)t->ne[0],
                         dc_type_name(t->type), (long long)blck);
-    size_t bytes = 0;
-    if (!empty && !dc_size_mul((size_t)(nel / blck), bbytes, &bytes))
+    if (!dc_size_mul((size_t)(nel / blck), bbytes, &bytes))
         return dc_error(DC_ERR_FORMAT, "tensor %s: %lld %s elements do not fit in memory",
                         name, (long long)nel, dc_type_name(t->type));
-    t->size = bytes;
+    t->size = empty ? 0 : bytes;
     return DC_OK;
 }
 
@@ -422,7 +427,10 @@ static dc_status check_tensor_data(dc_gguf *g, size_t header_end) {
                           printable_str(g->tensors[end_idx].info.name, other));
             goto fail;
         }
-        if (sp[k].offset + sp[k].size > end) end = sp[k].offset + sp[k].size, end_idx = sp[k].idx;
+        if (sp[k].offset + sp[k].size > end) {
+            end = sp[k].offset + sp[k].size;
+            end_idx = sp[k].idx;
+        }
     }
 fail:
     dc_free(sp);
@@ -433,6 +441,7 @@ fail:
 
 static dc_status parse_header(dc_gguf *g, cursor *c, uint64_t *n_tensors, uint64_t *n_kv) {
     char magic[PRINT_MAX + 4];
+    if (c->size == 0) return dc_error(DC_ERR_FORMAT, "empty file (0 bytes), not a GGUF file");
     if (c->size < 4 || memcmp(c->p, DC_GGUF_MAGIC, 4) != 0)
         return dc_error(DC_ERR_FORMAT, "bad magic \"%s\", not a GGUF file",
                         printable(c->p, c->size < 4 ? c->size : 4, magic));

@@ -258,15 +258,19 @@ static dc_status shape_bytes(const char *name, dc_type type, int n_dims, const i
     if (n_dims < 1 || n_dims > DC_MAX_DIMS)
         return dc_error(DC_ERR_INVALID_ARG, "tensor %s: n_dims = %d, want 1..%d", name,
                         n_dims, DC_MAX_DIMS);
+    /* the reader's limits: a 0 dimension counts as 1 (one block for ne[0]) */
     int64_t blck = dc_type_block_size(type), nel = 1;
+    bool empty = false;
     for (int j = 0; j < DC_MAX_DIMS; j++) {
         full[j] = j < n_dims ? ne[j] : 1;
         if (full[j] < 0)
             return dc_error(DC_ERR_INVALID_ARG, "tensor %s: ne[%d] = %lld is negative", name,
                             j, (long long)full[j]);
-        if (full[j] > 0 && nel > INT64_MAX / full[j])
+        int64_t n = full[j] > 0 ? full[j] : j == 0 ? blck : 1;
+        empty |= full[j] == 0;
+        if (nel > INT64_MAX / n)
             return dc_error(DC_ERR_INVALID_ARG, "tensor %s: more than 2^63 elements", name);
-        nel *= full[j];
+        nel *= n;
     }
     if (full[0] % blck != 0)
         return dc_error(DC_ERR_INVALID_ARG, "tensor %s: ne[0] = %lld is not a multiple of "
@@ -274,6 +278,7 @@ static dc_status shape_bytes(const char *name, dc_type type, int n_dims, const i
                         dc_type_name(type), (long long)blck);
     if (!dc_size_mul((size_t)(nel / blck), dc_type_block_bytes(type), size))
         return dc_error(DC_ERR_INVALID_ARG, "tensor %s: too large", name);
+    if (empty) *size = 0;
     return DC_OK;
 }
 

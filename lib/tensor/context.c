@@ -51,6 +51,14 @@ void dc_context_free(dc_context *ctx) {
     dc_free(ctx);
 }
 
+void dc_context_reset(dc_context *ctx) {
+    if (!ctx) return;
+    ctx->used = 0;
+    ctx->first = ctx->last = NULL;
+    ctx->status = DC_OK;
+    ctx->error[0] = '\0';
+}
+
 dc_status dc_context_status(const dc_context *ctx) { return ctx ? ctx->status : DC_ERR_INVALID_ARG; }
 const char *dc_context_error(const dc_context *ctx) { return ctx ? ctx->error : ""; }
 size_t dc_context_used(const dc_context *ctx) { return ctx ? ctx->used : 0; }

@@ -101,11 +101,11 @@ float dc_e4m3_to_fp32(uint8_t code) {
 
 /* ---- row converters ---------------------------------------------------------- */
 
-void dc_f32_to_f32_row(const float *src, void *dst, int64_t n) {
+void dc_quantize_row_f32(const float *src, void *dst, int64_t n) {
     memcpy(dst, src, (size_t)n * sizeof(float));
 }
 
-void dc_f32_from_f32_row(const void *src, float *dst, int64_t n) {
+void dc_dequantize_row_f32(const void *src, float *dst, int64_t n) {
     memcpy(dst, src, (size_t)n * sizeof(float));
 }
 

@@ -10,6 +10,7 @@
  */
 #include "tensor_impl.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 typedef struct ptr_set {
@@ -130,6 +131,8 @@ dc_status dc_graph_build(dc_context *ctx, dc_tensor *const *outputs, int n_outpu
         if (!arr) {
             st = dc_error(DC_ERR_NOMEM, "graph: %s", dc_context_error(ctx));
         } else {
+            static atomic_uint_fast64_t next_uid = 1;
+            g->uid = atomic_fetch_add(&next_uid, 1);
             g->n_nodes = (int)nodes.n;
             g->n_leafs = (int)leafs.n;
             g->nodes = arr;

@@ -75,7 +75,7 @@ static const char *const op_names[DC_OP_COUNT] = {
     [DC_OP_RMS_NORM] = "rms_norm", [DC_OP_ROPE] = "rope",
     [DC_OP_SOFTMAX] = "softmax",   [DC_OP_ARGSORT] = "argsort",
     [DC_OP_TOP_K] = "top_k",       [DC_OP_CONCAT] = "concat",
-    [DC_OP_FLASH_ATTN] = "flash_attn",
+    [DC_OP_FLASH_ATTN] = "flash_attn", [DC_OP_MOE_SELECT] = "moe_select",
 };
 
 const char *dc_op_name(dc_op op) {
@@ -385,5 +385,41 @@ dc_tensor *dc_flash_attn(dc_context *ctx, dc_tensor *q, dc_tensor *k, dc_tensor 
     int64_t ne[4] = { v->ne[0], H, n_q, q->ne[3] };
     dc_tensor *t = new_node(ctx, DC_OP_FLASH_ATTN, DC_TYPE_F32, ne, 4, q, k, v, mask);
     if (t) t->params.flash_attn.scale = scale;
+    return t;
+}
+
+/* ---- MoE routing ------------------------------------------------------------------------------ */
+
+dc_tensor *dc_moe_select(dc_context *ctx, dc_tensor *scores, dc_tensor *bias, int k, int n_group,
+                         int n_group_used, dc_moe_group_rule rule) {
+    if (!scores) return NULL;
+    if (!require_f32(ctx, "moe_select", scores, "scores")) return NULL;
+    int64_t n_expert = scores->ne[0];
+    if (bias && (!require_f32(ctx, "moe_select", bias, "bias") ||
+                 dc_tensor_nelements(bias) != n_expert)) {
+        if (bias->type == DC_TYPE_F32)
+            dc_context_fail(ctx, DC_ERR_SHAPE, "moe_select: bias has %lld values for %lld experts",
+                            (long long)dc_tensor_nelements(bias), (long long)n_expert);
+        return NULL;
+    }
+    bool groups_ok = n_group >= 1 && n_expert % n_group == 0 && n_group_used >= 1 &&
+                     n_group_used <= n_group &&
+                     (int64_t)n_group_used * (n_expert / n_group) >= k &&
+                     (n_group == 1 || n_expert / n_group >= 2 || rule == DC_MOE_GROUP_MAX);
+    if (k < 1 || k > n_expert || !groups_ok || scores->ne[2] != 1 || scores->ne[3] != 1 ||
+        (rule != DC_MOE_GROUP_TOP2_SUM && rule != DC_MOE_GROUP_MAX)) {
+        dc_context_fail(ctx, DC_ERR_INVALID_ARG, "moe_select: k %d of %lld experts in %d groups "
+                        "(%d used) is not a valid routing", k, (long long)n_expert, n_group,
+                        n_group_used);
+        return NULL;
+    }
+    int64_t ne[4] = { k, scores->ne[1], 1, 1 };
+    dc_tensor *t = new_node(ctx, DC_OP_MOE_SELECT, DC_TYPE_I32, ne, 2, scores, bias, NULL, NULL);
+    if (t) {
+        t->params.moe_select.k = k;
+        t->params.moe_select.n_group = n_group;
+        t->params.moe_select.n_group_used = n_group_used;
+        t->params.moe_select.rule = rule;
+    }
     return t;
 }

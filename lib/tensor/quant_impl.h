@@ -178,10 +178,11 @@ static inline float dc_bfloat_to_float(uint16_t h) {
     return dc_f32_from_bits((uint32_t)h << 16);
 }
 
-/* ggml's nearest_int: round half to even (the default FP environment).
- * ggml's magic-add trick is valid only for |v| <= 4194303, which every
- * caller's operand satisfies on finite input; outside that (inf/NaN input)
- * we clamp instead of invoking an undefined float->int conversion. */
+/* ggml's nearest_int: round half to even (rintf in the default FP
+ * environment). ggml's magic-add trick is only defined for |v| <= 4194303,
+ * which every quantizer operand satisfies on finite input (spec/quant-
+ * layouts.md §0); beyond it (inf / NaN input) we clamp rather than make an
+ * undefined float -> int conversion. */
 static inline int dc_nearest_int(float v) {
     if (!(fabsf(v) <= 4194303.0f))
         return v > 0 ? 4194303 : -4194303;
@@ -193,8 +194,8 @@ static inline int dc_nearest_int(float v) {
 extern const int32_t dc_e4m3_k[256];
 
 /* ---- row converters (float_conv.c) ------------------------------------------ */
-void dc_f32_to_f32_row(const float *src, void *dst, int64_t n);
-void dc_f32_from_f32_row(const void *src, float *dst, int64_t n);
+void dc_quantize_row_f32(const float *src, void *dst, int64_t n);
+void dc_dequantize_row_f32(const void *src, float *dst, int64_t n);
 void dc_quantize_row_f16(const float *src, void *dst, int64_t n);
 void dc_dequantize_row_f16(const void *src, float *dst, int64_t n);
 void dc_quantize_row_bf16(const float *src, void *dst, int64_t n);

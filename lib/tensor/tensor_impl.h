@@ -62,6 +62,7 @@ typedef enum dc_op {
     DC_OP_TOP_K,
     DC_OP_CONCAT,
     DC_OP_FLASH_ATTN,
+    DC_OP_MOE_SELECT,
     DC_OP_COUNT
 } dc_op;
 
@@ -78,6 +79,10 @@ typedef union dc_op_params {
     struct { int k; }                top_k;
     struct { int dim; }              concat;
     struct { float scale; }          flash_attn;
+    struct {
+        int k, n_group, n_group_used;
+        dc_moe_group_rule rule;
+    }                                moe_select;
 } dc_op_params;
 
 #define DC_MAX_SRC 4
@@ -113,6 +118,7 @@ struct dc_tensor {
 };
 
 struct dc_graph {
+    uint64_t    uid;         /* unique per build, even when arena memory is reused */
     int         n_nodes;     /* tensors with an op other than NONE/VIEW, and views */
     int         n_leafs;     /* tensors with op NONE                               */
     dc_tensor **nodes;       /* [n_nodes] sources before users                     */

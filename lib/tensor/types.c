@@ -30,7 +30,7 @@ typedef struct type_row {
 /* Indexed by dc_type_slot(). */
 static const type_row type_rows[] = {
     ROW(DC_TYPE_F32,  "F32",  1, sizeof(float),    false,
-        dc_f32_from_f32_row,    dc_f32_to_f32_row,    DC_TYPE_F32),
+        dc_dequantize_row_f32,  dc_quantize_row_f32,  DC_TYPE_F32),
     ROW(DC_TYPE_F16,  "F16",  1, sizeof(uint16_t), false,
         dc_dequantize_row_f16,  dc_quantize_row_f16,  DC_TYPE_F16),
     ROW(DC_TYPE_Q4_0, "Q4_0", DC_QK4_0, sizeof(dc_block_q4_0), true,

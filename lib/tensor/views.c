@@ -145,3 +145,14 @@ dc_tensor *dc_permute(dc_context *ctx, dc_tensor *a, int axis0, int axis1, int a
 dc_tensor *dc_transpose(dc_context *ctx, dc_tensor *a) {
     return dc_permute(ctx, a, 1, 0, 2, 3);
 }
+
+dc_tensor *dc_after(dc_context *ctx, dc_tensor *t, dc_tensor *dep) {
+    if (!t || !dep) return NULL;
+    dc_tensor *v = dc_view_4d(ctx, t, t->ne[0], t->ne[1], t->ne[2], t->ne[3], t->nb[1], t->nb[2],
+                              t->nb[3], 0);
+    if (v) {
+        v->n_dims = t->n_dims;
+        v->src[1] = dep;   /* ordering only: a view computes nothing */
+    }
+    return v;
+}

@@ -366,7 +366,7 @@ void dc_cpu_kernels_init_scalar(dc_cpu_kernels *k) {
     set_dot(k, DC_TYPE_Q6_K,         vec_dot_q6_k_q8_k);
     set_dot(k, DC_TYPE_F8_E4M3_B128, vec_dot_f8_f8);
 
-    set_act(k, DC_TYPE_F32,          dc_f32_to_f32_row);
+    set_act(k, DC_TYPE_F32,          dc_quantize_row_f32);
     set_act(k, DC_TYPE_F16,          dc_quantize_row_f16);
     set_act(k, DC_TYPE_BF16,         dc_quantize_row_bf16);
     set_act(k, DC_TYPE_Q8_0,         quantize_act_q8_0);
