@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- harness ------------------------------------------------------------------------ */
+/* ---- harness --------------------------------------------------------------------- */
 
 /* An allocating context of mib MiB (kept small: meson's MALLOC_PERTURB_
  * fills every allocation). */
@@ -99,7 +99,7 @@ static void cmp_done(const cmp *c) {
                   c->got, c->want, c->tol);
 }
 
-/* ---- tensors ---------------------------------------------------------------------------- */
+/* ---- tensors --------------------------------------------------------------------- */
 
 /* How an input's bytes are laid out behind its logical shape. */
 typedef enum layout {
@@ -134,10 +134,18 @@ static void fill_normal(dc_test_rng *rng, dc_tensor *t, double std) {
  * for other types normal floats converted row by row. */
 static dc_tensor *make_typed(dc_context *ctx, dc_test_rng *rng, dc_type type, layout lay,
                              const int64_t ne[4]) {
+    const int64_t blk = dc_type_block_size(type);
     int64_t be[4] = { ne[0], ne[1], ne[2], ne[3] };
-    if (lay == LAY_TRANS) { be[0] = ne[1]; be[1] = ne[0]; }
-    if (lay == LAY_PERM) { be[1] = ne[2]; be[2] = ne[1]; }
-    if (lay == LAY_VIEW) { be[0] += dc_type_block_size(type) == 1 ? 3 : dc_type_block_size(type); be[1] += 1; }
+    if (lay == LAY_TRANS) {
+        be[0] = ne[1];
+        be[1] = ne[0];
+    } else if (lay == LAY_PERM) {
+        be[1] = ne[2];
+        be[2] = ne[1];
+    } else if (lay == LAY_VIEW) {   /* 3 spare values (1 block) per row, 1 spare row */
+        be[0] += blk == 1 ? 3 : blk;
+        be[1] += 1;
+    }
     dc_tensor *base = dc_new_tensor_4d(ctx, type, be[0], be[1], be[2], be[3]);
     ck_assert_ptr_nonnull(base);
     const int64_t rows = be[1] * be[2] * be[3];
@@ -152,7 +160,8 @@ static dc_tensor *make_typed(dc_context *ctx, dc_test_rng *rng, dc_type type, la
     case LAY_TRANS: return dc_transpose(ctx, base);
     case LAY_PERM:  return dc_permute(ctx, base, 0, 2, 1, 3);
     case LAY_VIEW: {
-        const size_t off = dc_tensor_nb(base, 1) + (dc_type_block_size(type) == 1 ? 2 * dc_tensor_nb(base, 0) : 0);
+        /* skip the first row and, for plain types, 2 values */
+        const size_t off = dc_tensor_nb(base, 1) + (blk == 1 ? 2 * dc_tensor_nb(base, 0) : 0);
         return dc_view_4d(ctx, base, ne[0], ne[1], ne[2], ne[3], dc_tensor_nb(base, 1),
                           dc_tensor_nb(base, 2), dc_tensor_nb(base, 3), off);
     }
@@ -180,7 +189,7 @@ static void read_row(const dc_tensor *t, int64_t i1, int64_t i2, int64_t i3, flo
     if (bad) ck_abort_msg("dequantize %s: %s", dc_type_name(type), dc_last_error());
 }
 
-/* ---- elementwise ------------------------------------------------------------------------- */
+/* ---- elementwise ----------------------------------------------------------------- */
 
 static const int64_t sizes[] = { 1, 3, 17, 33, 129, 257 };
 #define N_SIZES ((int)(sizeof sizes / sizeof sizes[0]))
@@ -300,7 +309,10 @@ START_TEST(test_rms_norm) {
         for (int64_t r = 0; r < 12; r++) {
             const int64_t i1 = r % 3, i2 = (r / 3) % 2, i3 = r / 6;
             double ss = 0;
-            for (int64_t i0 = 0; i0 < n0; i0++) ss += (double)getf(a, i0, i1, i2, i3) * getf(a, i0, i1, i2, i3);
+            for (int64_t i0 = 0; i0 < n0; i0++) {
+                const double x = getf(a, i0, i1, i2, i3);
+                ss += x * x;
+            }
             const double inv = 1.0 / sqrt(ss / (double)n0 + 1e-6);
             for (int64_t i0 = 0; i0 < n0; i0++) {
                 const double want = getf(a, i0, i1, i2, i3) * inv;
@@ -360,7 +372,7 @@ START_TEST(test_softmax) {
 }
 END_TEST
 
-/* ---- rope ---------------------------------------------------------------------------------- */
+/* ---- rope ------------------------------------------------------------------------ */
 
 typedef struct rope_case {
     int64_t ne0;
@@ -468,7 +480,7 @@ START_TEST(test_rope) {
 }
 END_TEST
 
-/* ---- mul_mat ------------------------------------------------------------------------------- */
+/* ---- mul_mat --------------------------------------------------------------------- */
 
 static const dc_type mm_types[] = {
     DC_TYPE_F32,  DC_TYPE_F16,  DC_TYPE_BF16, DC_TYPE_Q4_0, DC_TYPE_Q4_1,
@@ -545,10 +557,11 @@ static void mm_check(const dc_tensor *a, const dc_tensor *b, const dc_tensor *y,
     free(sb);
 }
 
-/* loop: weight type. Four shapes: a single output; M 17 x N 3; a [K, 33, 2, 1]
- * broadcast over b [K, 17, 4, 3] whose rows are permuted (strided); and a
- * weight that is a view of rows 1.. of a bigger tensor with b a padded view.
- * K: the type's block (1 for plain types: K = 1) and 3 blocks (257 plain). */
+/* loop: weight type. Five shapes: a single output; M 17 x N 3; a [K, 33, 2, 2]
+ * broadcast over b [K, 17, 4, 4] whose rows are permuted (strided); a weight
+ * that is a view of rows 1.. of a bigger tensor, with b a padded view; and
+ * M 3 x N 33. K: the type's block (1 for plain types) and 3 blocks (257
+ * for plain types). M 33 and N 17 cross the op's tile edges (16 x 8). */
 START_TEST(test_mul_mat) {
     const dc_type wt = mm_types[_i];
     const int64_t blk = dc_type_block_size(wt);
@@ -558,7 +571,7 @@ START_TEST(test_mul_mat) {
     const struct { int64_t K, M, A2, A3, N, B2, B3; layout lb; bool a_view; } cfg[] = {
         { k_small, 1,  1, 1, 1,  1, 1, LAY_CONT, false },
         { k_small, 17, 1, 1, 3,  1, 1, LAY_CONT, false },
-        { k_big,   33, 2, 1, 17, 4, 3, LAY_PERM, false },
+        { k_big,   33, 2, 2, 17, 4, 4, LAY_PERM, false },
         { k_big,   17, 2, 1, 9,  2, 1, LAY_VIEW, true },
         { blk == 1 ? 33 : k_small, 3, 1, 1, 33, 1, 1, LAY_CONT, false },
     };
@@ -591,7 +604,7 @@ START_TEST(test_mul_mat) {
 }
 END_TEST
 
-/* ---- moe_mul_mat ---------------------------------------------------------------------------- */
+/* ---- moe_mul_mat ----------------------------------------------------------------- */
 
 static const dc_type moe_types[] = { DC_TYPE_F32, DC_TYPE_F16, DC_TYPE_Q8_0, DC_TYPE_Q4_K };
 
@@ -658,7 +671,7 @@ START_TEST(test_moe_bad_id) {
 }
 END_TEST
 
-/* ---- flash_attn --------------------------------------------------------------------------- */
+/* ---- flash_attn ------------------------------------------------------------------ */
 
 static const dc_type kv_types[] = {
     DC_TYPE_F32, DC_TYPE_F16, DC_TYPE_BF16, DC_TYPE_Q8_0, DC_TYPE_F8_E4M3_B128,
@@ -710,10 +723,11 @@ static void fa_run(const fa_case *fc, dc_type kvt, uint64_t seed) {
     dc_tensor *q = make_f32(ctx, &rng, LAY_PERM, fc->dk, fc->n_q, fc->H, fc->B);
     dc_tensor *k = make_typed(ctx, &rng, kvt, LAY_CONT,
                               (const int64_t[4]){ fc->dk, fc->n_kv, fc->Hkv, fc->B });
+    const int64_t vne[4] = { fc->dv, fc->n_kv, fc->Hkv, fc->B };
     dc_tensor *v = fc->v_of_k
         ? dc_view_4d(ctx, k, fc->dv, fc->n_kv, fc->Hkv, fc->B, dc_tensor_nb(k, 1),
                      dc_tensor_nb(k, 2), dc_tensor_nb(k, 3), 0)
-        : make_typed(ctx, &rng, kvt, LAY_CONT, (const int64_t[4]){ fc->dv, fc->n_kv, fc->Hkv, fc->B });
+        : make_typed(ctx, &rng, kvt, LAY_CONT, vne);
     dc_tensor *m = NULL;
     if (fc->mask) {   /* query i sits at position n_kv - n_q + i */
         m = dc_new_tensor_2d(ctx, DC_TYPE_F32, fc->n_kv, fc->n_q + 2);
@@ -766,7 +780,7 @@ START_TEST(test_flash_attn) {
 }
 END_TEST
 
-/* ---- copies --------------------------------------------------------------------------------- */
+/* ---- copies ---------------------------------------------------------------------- */
 
 /* loop: source type (F32 cont, F32 transposed, F16, Q4_K). Rows picked by ids
  * with repeats; two planes (ids [n, 2]). Result: the rows' float values, exact. */
@@ -803,7 +817,8 @@ START_TEST(test_get_rows_bad_id) {
     dc_context *ctx = ctx_new(1);
     dc_test_rng rng;
     dc_test_rng_seed(&rng, dc_test_seed() + 850);
-    dc_tensor *a = make_typed(ctx, &rng, DC_TYPE_Q4_K, LAY_CONT, (const int64_t[4]){ 256, 5, 1, 1 });
+    const int64_t ne[4] = { 256, 5, 1, 1 };
+    dc_tensor *a = make_typed(ctx, &rng, DC_TYPE_Q4_K, LAY_CONT, ne);
     dc_tensor *ids = dc_new_tensor_1d(ctx, DC_TYPE_I32, 4);
     int32_t *iv = dc_tensor_data(ids);
     iv[0] = 0; iv[1] = 4; iv[2] = _i == 0 ? 5 : -1; iv[3] = 2;
@@ -866,7 +881,8 @@ START_TEST(test_cpy) {
     dc_context *ctx = ctx_new(1);
     dc_tensor *cache = dc_new_tensor_3d(ctx, ct, ne0, n_ctx, nh);
     const size_t nbytes = dc_tensor_nbytes(cache), rs = dc_tensor_nb(cache, 1);
-    for (size_t i = 0; i < nbytes; i++) ((unsigned char *)dc_tensor_data(cache))[i] = (unsigned char)(i * 31 + 7);
+    unsigned char *bytes = dc_tensor_data(cache);
+    for (size_t i = 0; i < nbytes; i++) bytes[i] = (unsigned char)(i * 31 + 7);
     unsigned char *before = malloc(nbytes);
     memcpy(before, dc_tensor_data(cache), nbytes);
     dc_tensor *src = make_f32(ctx, &rng, LAY_PERM, ne0, nt, nh, 1);
@@ -931,7 +947,8 @@ START_TEST(test_concat) {
         int64_t na[4] = { 5, 3, 2, 2 }, nb[4] = { 5, 3, 2, 2 };
         nb[dim] = 4;
         dc_tensor *a = make_f32(ctx, &rng, (layout)lay, na[0], na[1], na[2], na[3]);
-        dc_tensor *b = make_f32(ctx, &rng, (layout)((lay + 1) % LAY_COUNT), nb[0], nb[1], nb[2], nb[3]);
+        const layout lb = (layout)((lay + 1) % LAY_COUNT);
+        dc_tensor *b = make_f32(ctx, &rng, lb, nb[0], nb[1], nb[2], nb[3]);
         dc_tensor *y = dc_concat(ctx, a, b, dim);
         ck_assert_msg(y != NULL, "concat: %s", dc_last_error());
         compute(ctx, y, true);
@@ -947,7 +964,8 @@ START_TEST(test_concat) {
                             s = b;
                             j[dim] -= na[dim];
                         }
-                        cmp_one(&c, getf(y, i[0], i[1], i[2], i[3]), getf(s, j[0], j[1], j[2], j[3]), 0);
+                        cmp_one(&c, getf(y, i[0], i[1], i[2], i[3]),
+                                getf(s, j[0], j[1], j[2], j[3]), 0);
                     }
         cmp_done(&c);
         dc_context_free(ctx);
@@ -955,7 +973,7 @@ START_TEST(test_concat) {
 }
 END_TEST
 
-/* ---- sorting ---------------------------------------------------------------------------------- */
+/* ---- sorting --------------------------------------------------------------------- */
 
 /* Stable insertion sort of 0..n-1 by row values (desc: larger first). */
 static void ref_sort(const float *x, int64_t n, bool desc, int32_t *idx) {
@@ -1014,7 +1032,7 @@ START_TEST(test_sort) {
 }
 END_TEST
 
-/* ---- suite -------------------------------------------------------------------------------------- */
+/* ---- suite ----------------------------------------------------------------------- */
 
 Suite *ops_suite(void) {
     Suite *s = suite_create("ops");
