@@ -18,6 +18,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define STR_SHOW  64   /* bytes of a string value shown before "..."   */
@@ -48,6 +49,16 @@ static void print_name(const char *s, int width) {
     for (; n < width; n++) putchar(' ');
 }
 
+/* Shortest decimal that reads back as the same f32 (is_f32) or f64. */
+static void print_float(double d, bool is_f32) {
+    char buf[40];
+    for (int prec = is_f32 ? 6 : 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, d);
+        if (is_f32 ? strtof(buf, NULL) == (float)d : strtod(buf, NULL) == d) break;
+    }
+    fputs(buf, stdout);
+}
+
 /* Element i of a packed little-endian numeric array. */
 static void print_elem(const unsigned char *p, dc_gguf_type t, uint64_t i) {
     uint64_t v = 0;
@@ -68,13 +79,13 @@ static void print_elem(const unsigned char *p, dc_gguf_type t, uint64_t i) {
         uint32_t u = (uint32_t)v;
         float f;
         memcpy(&f, &u, sizeof f);
-        printf("%.9g", (double)f);
+        print_float(f, true);
         break;
     }
     default: {
         double d;
         memcpy(&d, &v, sizeof d);
-        printf("%.17g", d);
+        print_float(d, false);
         break;
     }
     }
@@ -115,10 +126,8 @@ static dc_status print_value(const dc_gguf *g, const char *key, dc_gguf_type t) 
         if ((st = dc_gguf_get_i64(g, key, &v.i)) == DC_OK) printf("%" PRId64, v.i);
         break;
     case DC_GGUF_F32:
-        if ((st = dc_gguf_get_f64(g, key, &v.d)) == DC_OK) printf("%.9g", v.d);
-        break;
     case DC_GGUF_F64:
-        if ((st = dc_gguf_get_f64(g, key, &v.d)) == DC_OK) printf("%.17g", v.d);
+        if ((st = dc_gguf_get_f64(g, key, &v.d)) == DC_OK) print_float(v.d, t == DC_GGUF_F32);
         break;
     case DC_GGUF_BOOL:
         if ((st = dc_gguf_get_bool(g, key, &v.b)) == DC_OK) fputs(v.b ? "true" : "false", stdout);

@@ -72,6 +72,10 @@ const dc_gguf *dc_model_gguf(const dc_model *model);
  * kv_type cannot store this model's rows. */
 size_t dc_model_kv_bytes_per_token(const dc_model *model, dc_type kv_type);
 size_t dc_model_kv_bytes_per_token_mha(const dc_model *model, dc_type kv_type);
+/* Weight bytes one decoded token reads: every matrix except the embedding
+ * table (one row of it is read), with routed experts counted at
+ * n_expert_used / n_expert of their size (the roofline numerator). */
+size_t dc_model_active_bytes(const dc_model *model);
 /* A one-line description: arch, size, layers, experts, attention form. */
 const char *dc_model_desc(const dc_model *model);
 

@@ -123,3 +123,17 @@ size_t dc_model_kv_bytes_per_token(const dc_model *m, dc_type kv_type) {
 size_t dc_model_kv_bytes_per_token_mha(const dc_model *m, dc_type kv_type) {
     return m ? row_bytes(&m->hp, kv_type, true) * (size_t)m->hp.n_layer : 0;
 }
+
+size_t dc_model_active_bytes(const dc_model *m) {
+    if (!m) return 0;
+    const dc_hparams *hp = &m->hp;
+    size_t total = 0;
+    for (const dc_tensor *t = dc_context_first_tensor(m->wctx); t; t = t->next) {
+        size_t n = dc_tensor_nbytes(t);
+        if (t == m->tok_embd && m->output != m->tok_embd) n = dc_tensor_nb(t, 1);
+        else if (strstr(t->name, "_exps.") && hp->n_expert > 0)
+            n = (size_t)((double)n * hp->n_expert_used / hp->n_expert);
+        total += n;
+    }
+    return total;
+}
