@@ -9,6 +9,8 @@
  *   deepc/tensor.h   types, tensors, op builders, graphs
  *   deepc/backend.h  backends (CPU, CUDA), buffers, the scheduler
  *   deepc/gguf.h     reading, writing and verifying GGUF files
+ *   deepc/sampler.h  the sampling chain (penalties, top-k/p, min-p, temperature)
+ *   deepc/chat.h     chat templates and the reasoning splitter
  */
 #ifndef DEEPC_H
 #define DEEPC_H
@@ -18,5 +20,7 @@
 #include "deepc/backend.h"
 #include "deepc/gguf.h"
 #include "deepc/model.h"
+#include "deepc/sampler.h"
+#include "deepc/chat.h"
 
 #endif /* DEEPC_H */

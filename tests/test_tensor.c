@@ -112,6 +112,9 @@ START_TEST(test_views) {
     ck_assert_int_eq(dc_tensor_nb(tr, 1), 4);
     ck_assert(!dc_tensor_is_contiguous(tr));
     ck_assert_ptr_eq(dc_tensor_data(tr), d);
+    /* a transpose spans exactly its source's bytes */
+    ck_assert_uint_eq(dc_tensor_nbytes(tr), dc_tensor_nbytes(a));
+    ck_assert_uint_eq(dc_tensor_nbytes(dc_transpose(ctx, dc_new_tensor_2d(ctx, DC_TYPE_F32, 3, 5))), 60);
     /* 2-D view of rows 1..2 of slice 2 */
     dc_tensor *v = dc_view_2d(ctx, a, 6, 2, 24, 2 * 96 + 24);
     ck_assert_ptr_nonnull(v);

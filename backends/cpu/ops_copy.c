@@ -19,7 +19,7 @@
 
 #include <string.h>
 
-/* ---- helpers ------------------------------------------------------------------ */
+/* ---- helpers --------------------------------------------------------------------- */
 
 /* (i1, i2, i3) of flat row r of a tensor with ne1 x ne2 rows per ne3 */
 static void row_index(const dc_tensor *t, int64_t r, int64_t *i1, int64_t *i2, int64_t *i3) {
@@ -53,8 +53,8 @@ static void *gather_buf(const dc_cpu_task *p, const dc_tensor *dst) {
     return (char *)p->wdata + per * (size_t)p->ith;
 }
 
-/* Row of t at (i1, i2, i3) as contiguous bytes: in place, or gathered into
- * buf (elements of a plain type, nb[0] apart). */
+/* One row of t (at byte address row) as contiguous bytes: in place, or
+ * gathered into buf (elements of a plain type, nb[0] apart). */
 static const void *row_bytes(const dc_tensor *t, const char *row, void *buf) {
     if (!buf) return row;
     const size_t ts = dc_get_type_traits(t->type)->type_size;
@@ -71,7 +71,7 @@ static bool rows_readable(const dc_cpu_task *p, const dc_tensor *dst, const dc_t
     return false;
 }
 
-/* ---- cont --------------------------------------------------------------------------- */
+/* ---- cont ------------------------------------------------------------------------ */
 
 /* dst F32 [ne0, ne1, ne2, ne3] contiguous = float(src), src any type and strides */
 void dc_cpu_op_cont(const dc_cpu_task *p, dc_tensor *dst) {
@@ -90,7 +90,7 @@ void dc_cpu_op_cont(const dc_cpu_task *p, dc_tensor *dst) {
     }
 }
 
-/* ---- cpy ------------------------------------------------------------------------------ */
+/* ---- cpy ------------------------------------------------------------------------- */
 
 /* dst (a view of the target, its type) = convert(src F32). Row r of src (any
  * strides) goes to row r of dst in flat row order; dst rows are contiguous
@@ -112,7 +112,7 @@ void dc_cpu_op_cpy(const dc_cpu_task *p, dc_tensor *dst) {
     }
 }
 
-/* ---- get_rows ------------------------------------------------------------------------ */
+/* ---- get_rows -------------------------------------------------------------------- */
 
 /* a [ne0, n_rows, ne2] any type, ids I32 [n, ne2] -> dst F32 [ne0, n, ne2]:
  * dst[:, i, i2] = float(a[:, ids[i, i2], i2]). */
@@ -140,7 +140,7 @@ void dc_cpu_op_get_rows(const dc_cpu_task *p, dc_tensor *dst) {
     }
 }
 
-/* ---- concat ---------------------------------------------------------------------------- */
+/* ---- concat ---------------------------------------------------------------------- */
 
 /* Copy n F32 values, src elements nb0 bytes apart, into contiguous out. */
 static void copy_f32(float *out, const char *src, size_t nb0, int64_t n) {

@@ -30,7 +30,7 @@ static inline float at(const char *row, size_t nb0, int64_t i0) {
     return *(const float *)(row + (size_t)i0 * nb0);
 }
 
-/* ---- binary: add, mul, div -------------------------------------------------------- */
+/* ---- binary: add, mul, div ------------------------------------------------------- */
 
 /* y[i] = x[i] op v[i % nv], x elements xs bytes apart, v elements vs apart */
 static void row_binary(dc_op op, float *y, const char *x, size_t xs, const char *v, size_t vs,
@@ -67,7 +67,7 @@ void dc_cpu_op_binary(const dc_cpu_task *p, dc_tensor *dst) {
     }
 }
 
-/* ---- unary: scale, silu, sigmoid ---------------------------------------------------- */
+/* ---- unary: scale, silu, sigmoid ------------------------------------------------- */
 
 void dc_cpu_op_unary(const dc_cpu_task *p, dc_tensor *dst) {
     const dc_tensor *a = dst->src[0];
@@ -95,7 +95,7 @@ void dc_cpu_op_unary(const dc_cpu_task *p, dc_tensor *dst) {
     }
 }
 
-/* ---- swiglu --------------------------------------------------------------------------- */
+/* ---- swiglu ---------------------------------------------------------------------- */
 
 /* dst = silu(gate) * up, same shapes, any strides */
 void dc_cpu_op_swiglu(const dc_cpu_task *p, dc_tensor *dst) {
@@ -114,7 +114,7 @@ void dc_cpu_op_swiglu(const dc_cpu_task *p, dc_tensor *dst) {
     }
 }
 
-/* ---- sum_rows ------------------------------------------------------------------------- */
+/* ---- sum_rows -------------------------------------------------------------------- */
 
 /* dst [1, ne1, ne2, ne3] = sum over dim 0, accumulated in double */
 void dc_cpu_op_sum_rows(const dc_cpu_task *p, dc_tensor *dst) {

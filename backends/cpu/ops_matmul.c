@@ -28,7 +28,7 @@
 #define TILE_M 16   /* weight rows per tile                     */
 #define TILE_N 8    /* activation rows (b columns) per tile     */
 
-/* ---- shared helpers ------------------------------------------------------------------ */
+/* ---- shared helpers -------------------------------------------------------------- */
 
 static dc_type act_type(const dc_tensor *w) {
     return dc_get_type_traits(w->type)->vec_dot_type;
@@ -76,7 +76,7 @@ static void quantize_rows(const dc_cpu_task *p, const dc_tensor *w, const dc_ten
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-/* ---- mul_mat --------------------------------------------------------------------------- */
+/* ---- mul_mat --------------------------------------------------------------------- */
 
 size_t dc_cpu_mul_mat_work_size(const dc_tensor *dst, int n_threads) {
     (void)n_threads;
@@ -122,7 +122,7 @@ void dc_cpu_op_mul_mat(const dc_cpu_task *p, dc_tensor *dst) {
     }
 }
 
-/* ---- moe_mul_mat ------------------------------------------------------------------------ */
+/* ---- moe_mul_mat ----------------------------------------------------------------- */
 
 /* Scratch layout after the quantized rows. */
 typedef struct moe_plan {

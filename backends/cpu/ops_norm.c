@@ -30,7 +30,7 @@ static inline float at(const char *row, size_t nb0, int64_t i0) {
     return *(const float *)(row + (size_t)i0 * nb0);
 }
 
-/* ---- rms_norm ------------------------------------------------------------------ */
+/* ---- rms_norm -------------------------------------------------------------------- */
 
 /* dst = a / sqrt(mean(a^2) + eps) over dim 0; a any strides */
 void dc_cpu_op_rms_norm(const dc_cpu_task *p, dc_tensor *dst) {
@@ -56,7 +56,7 @@ void dc_cpu_op_rms_norm(const dc_cpu_task *p, dc_tensor *dst) {
     }
 }
 
-/* ---- softmax ---------------------------------------------------------------------- */
+/* ---- softmax --------------------------------------------------------------------- */
 
 /* One row: y[i] = softmax(x * scale + m)[i]; m NULL or its mask row. y is
  * contiguous and first holds the logits. */

@@ -182,8 +182,18 @@ int64_t dc_tensor_nelements(const dc_tensor *t) {
 size_t dc_tensor_nbytes(const dc_tensor *t) {
     const dc_type_traits *tr = dc_get_type_traits(t->type);
     if (dc_tensor_nelements(t) == 0) return 0;
-    size_t n = (size_t)(t->ne[0] / tr->blck_size) * t->nb[0];
-    for (int i = 1; i < 4; i++) n += (size_t)(t->ne[i] - 1) * t->nb[i];
+    /* first byte to one past the last: for plain types the innermost dim
+     * may be strided (a transpose), so count its steps; blocks stay whole */
+    size_t n;
+    int first;
+    if (tr->blck_size == 1) {
+        n = tr->type_size;
+        first = 0;
+    } else {
+        n = (size_t)(t->ne[0] / tr->blck_size) * t->nb[0];
+        first = 1;
+    }
+    for (int i = first; i < 4; i++) n += (size_t)(t->ne[i] - 1) * t->nb[i];
     return n;
 }
 
