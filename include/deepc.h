@@ -9,6 +9,7 @@
  *   deepc/tensor.h   types, tensors, op builders, graphs
  *   deepc/backend.h  backends (CPU, CUDA), buffers, the scheduler
  *   deepc/gguf.h     reading, writing and verifying GGUF files
+ *   deepc/tokenizer.h byte-level BPE: text <-> token ids, streaming detokenizer
  *   deepc/sampler.h  the sampling chain (penalties, top-k/p, min-p, temperature)
  *   deepc/chat.h     chat templates and the reasoning splitter
  */
@@ -20,6 +21,7 @@
 #include "deepc/backend.h"
 #include "deepc/gguf.h"
 #include "deepc/model.h"
+#include "deepc/tokenizer.h"
 #include "deepc/sampler.h"
 #include "deepc/chat.h"
 

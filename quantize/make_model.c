@@ -13,8 +13,9 @@
  *
  * Reproducible: the same arguments give a byte-identical file, whatever the
  * thread count. Every row of every tensor has its own splitmix64 stream,
- * seeded from (--seed, tensor name, row), turned into N(0, 1) by Box-Muller;
- * weights are N(0, std), norms 1 + N(0, norm_std), biases N(0, bias_std).
+ * seeded from (--seed, tensor name, row), turned into N(0, 1) by Box-Muller
+ * (polar form); weights are N(0, std), norms 1 + N(0, norm_std), biases
+ * N(0, bias_std).
  *
  * Memory: rows are generated and quantized one at a time, straight into a
  * buffer of the tensor's final type, and the writer borrows those buffers
@@ -22,7 +23,7 @@
  * of the output file plus one row of floats per thread; never a whole F32
  * copy of a quantized tensor.
  */
-#include <deepc.h>
+#include <deepc/gguf.h>
 
 #include "mix.h"
 
@@ -566,13 +567,19 @@ static uint64_t fnv1a(const char *s) {
     return h;
 }
 
-/* mean + std * N(0, 1) into x[0..n), Box-Muller, two values per pair. */
+/* mean + std * N(0, 1) into x[0..n): Box-Muller in Marsaglia's polar form
+ * (two values per accepted pair, no sin/cos: about twice as fast). */
 static void fill_normal(uint64_t *s, float *x, int64_t n, double mean, double std) {
-    const double two_pi = 6.283185307179586476925287;
     for (int64_t i = 0; i < n; i += 2) {
-        double r = sqrt(-2.0 * log(uniform01(s))), t = two_pi * uniform01(s);
-        x[i] = (float)(mean + std * r * cos(t));
-        if (i + 1 < n) x[i + 1] = (float)(mean + std * r * sin(t));
+        double a, b, q;
+        do {
+            a = 2.0 * uniform01(s) - 1.0;
+            b = 2.0 * uniform01(s) - 1.0;
+            q = a * a + b * b;
+        } while (q >= 1.0 || q == 0.0);
+        double f = sqrt(-2.0 * log(q) / q);
+        x[i] = (float)(mean + std * a * f);
+        if (i + 1 < n) x[i + 1] = (float)(mean + std * b * f);
     }
 }
 

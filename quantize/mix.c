@@ -122,9 +122,9 @@ int32_t dc_mix_file_type(dc_mix mix, dc_type base) {
     case DC_TYPE_Q5_0: return 8;
     case DC_TYPE_Q5_1: return 9;
     case DC_TYPE_Q2_K: return 10;
-    case DC_TYPE_Q3_K: return 11;   /* Q3_K_S: every weight Q3_K */
-    case DC_TYPE_Q4_K: return 14;   /* Q4_K_S */
-    case DC_TYPE_Q5_K: return 16;   /* Q5_K_S */
+    case DC_TYPE_Q3_K: return 11;   /* MOSTLY_Q3_K_S, the nearest ftype */
+    case DC_TYPE_Q4_K: return 14;   /* MOSTLY_Q4_K_S */
+    case DC_TYPE_Q5_K: return 16;   /* MOSTLY_Q5_K_S */
     case DC_TYPE_Q6_K: return 18;
     case DC_TYPE_BF16: return 32;
     default:           return -1;

@@ -15,7 +15,7 @@
 #ifndef DEEPC_QUANTIZE_MIX_H
 #define DEEPC_QUANTIZE_MIX_H
 
-#include <deepc.h>
+#include <deepc/gguf.h>
 
 typedef enum dc_mix {
     DC_MIX_NONE   = 0,   /* every quantizable weight gets the base type      */

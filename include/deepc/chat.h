@@ -191,7 +191,8 @@ void dc_reasoning_parser_free(dc_reasoning_parser *p);
 
 /* Feed len bytes of generated text (text may be NULL when len == 0). *out
  * receives the reasoning and answer text that became certain with this piece;
- * the pointers are owned by the parser and valid until its next call. */
+ * the pointers are owned by the parser and valid until its next call. On
+ * DC_ERR_NOMEM the output of this call may be lost; the parser stays valid. */
 dc_status dc_reasoning_parser_push(dc_reasoning_parser *p, const char *text, size_t len,
                                    dc_reasoning_out *out);
 

@@ -18,8 +18,9 @@
  *
  * The same seed, parameters, logits and accepted tokens give the same tokens
  * on every run and machine (the PRNG is xoshiro256** seeded by splitmix64;
- * no libc rand()). Cost per call: O(n_vocab) with top-k set or top-p off
- * (partial selection, no full sort); nothing is allocated after init.
+ * no libc rand()). Cost per call: O(n_vocab) expected (top-k and top-p are
+ * partial selections, nothing sorts the vocabulary); nothing is allocated
+ * after init.
  *
  *     dc_sampler_params sp = dc_sampler_default_params();
  *     sp.seed = 1234;

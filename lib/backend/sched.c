@@ -124,6 +124,11 @@ struct dc_sched {
     copy       *copies;
     int         n_copies, cap_copies;
     dc_context *copy_ctx;                  /* headers of copies         */
+    size_t      copy_cap;                  /* its arena size            */
+    int        *last_use;                  /* [cap_all] planning scratch */
+    int         cap_all;
+    int         cap_offs;
+    vbuf        vb[MAX_BACKENDS];          /* allocators (free lists kept) */
     size_t      need[MAX_BACKENDS];        /* high-water of the plan    */
 };
 
@@ -156,6 +161,8 @@ void dc_sched_free(dc_sched *s) {
     for (int i = 0; i < s->n_backends; i++) dc_buffer_free(s->bufs[i]);
     dc_free(s->node_backend);
     dc_free(s->offs);
+    dc_free(s->last_use);
+    for (int b = 0; b < MAX_BACKENDS; b++) dc_free(s->vb[b].free);
     dc_free(s->splits);
     dc_free(s->copies);
     dc_context_free(s->copy_ctx);
@@ -235,11 +242,17 @@ static dc_status plan_splits(dc_sched *s, dc_graph *g) {
     if (st != DC_OK) return st;
     s->n_splits = 0;
     s->n_copies = 0;
-    dc_context_free(s->copy_ctx);
-    s->copy_ctx = NULL;
-    dc_context_params cp = { .mem_size = 4096 + (size_t)g->n_nodes * 8 * (sizeof(dc_tensor) + 64),
-                             .no_alloc = true };
-    if ((st = dc_context_init(&cp, &s->copy_ctx)) != DC_OK) return st;
+    /* copy headers: at most two per source slot of every node */
+    size_t need = 4096 + (size_t)g->n_nodes * 2 * DC_MAX_SRC * (sizeof(dc_tensor) + 2 * DC_ALIGN);
+    if (s->copy_ctx && s->copy_cap >= need) {
+        dc_context_reset(s->copy_ctx);
+    } else {
+        dc_context_free(s->copy_ctx);
+        s->copy_ctx = NULL;
+        dc_context_params cp = { .mem_size = need, .no_alloc = true };
+        if ((st = dc_context_init(&cp, &s->copy_ctx)) != DC_OK) return st;
+        s->copy_cap = need;
+    }
     for (int i = 0; i < g->n_nodes; i++) {
         dc_tensor *n = g->nodes[i];
         int b = assign_one(s, n, i);
@@ -279,29 +292,27 @@ static dc_status plan_splits(dc_sched *s, dc_graph *g) {
 
 /* ---- allocation -------------------------------------------------------------------- */
 
-typedef struct plan_state {
-    vbuf   v[MAX_BACKENDS];
-    int   *last_use;   /* [n_nodes + n_leafs] by tensor index (leafs after nodes) */
-} plan_state;
-
 /* Index of t in the graph arrays (nodes first, then leafs), -1 if not in g. */
 static int tindex(const dc_tensor *t) { return t->index; }
 
 static dc_status plan_memory(dc_sched *s, dc_graph *g) {
     int n_all = g->n_nodes + g->n_leafs;
     dc_status st = DC_OK;
-    size_t n_offs = (size_t)n_all + 2 * (size_t)s->n_copies + 1;
-    dc_free(s->offs);
-    s->offs = dc_calloc(n_offs, sizeof *s->offs);
-    int *last_use = dc_calloc((size_t)n_all + 1, sizeof *last_use);
-    plan_state ps = { 0 };
-    if (!s->offs || !last_use) {
+    int n_offs = n_all + 2 * s->n_copies + 1;
+    /* planning arrays grow only: a decode loop reuses them */
+    if (grow((void **)&s->offs, &s->cap_offs, n_offs, sizeof *s->offs) != DC_OK ||
+        grow((void **)&s->last_use, &s->cap_all, n_all + 1, sizeof *s->last_use) != DC_OK) {
         st = DC_ERR_NOMEM;
         goto fail;
     }
+    int *last_use = s->last_use;
+    memset(s->offs, 0, (size_t)n_offs * sizeof *s->offs);
+    memset(last_use, 0, (size_t)(n_all + 1) * sizeof *last_use);
     for (int b = 0; b < s->n_backends; b++) {
         dc_buffer_type *bt = s->backends[b]->iface.buffer_type(s->backends[b]);
-        ps.v[b].align = bt->iface.alignment(bt);
+        s->vb[b].align = bt->iface.alignment(bt);
+        s->vb[b].n_free = 0;
+        s->vb[b].top = 0;
     }
     /* last reader of every root */
     for (int i = 0; i < g->n_nodes; i++) {
@@ -316,12 +327,12 @@ static dc_status plan_memory(dc_sched *s, dc_graph *g) {
     for (int i = 0; i < g->n_leafs; i++) {
         dc_tensor *t = g->leafs[i];
         if (!sched_owned(t)) continue;
-        st = vbuf_alloc(&ps.v[s->host], dc_tensor_nbytes(t), &s->offs[g->n_nodes + i]);
+        st = vbuf_alloc(&s->vb[s->host], dc_tensor_nbytes(t), &s->offs[g->n_nodes + i]);
         if (st != DC_OK) goto fail;
     }
     for (int sp = 0; sp < s->n_splits; sp++) {
         split *p = &s->splits[sp];
-        vbuf *v = &ps.v[p->backend];
+        vbuf *v = &s->vb[p->backend];
         for (int c = p->copy0; c < p->copy0 + p->n_copy; c++) {
             st = vbuf_alloc(v, dc_tensor_nbytes(s->copies[c].croot), &s->offs[n_all + c]);
             if (st != DC_OK) goto fail;
@@ -342,15 +353,13 @@ static dc_status plan_memory(dc_sched *s, dc_graph *g) {
                     (r->flags & DC_TENSOR_FLAG_OUTPUT))
                     continue;
                 last_use[ri] = -1;  /* freed once even if read twice by n */
-                st = vbuf_release(&ps.v[s->node_backend[ri]], s->offs[ri], dc_tensor_nbytes(r));
+                st = vbuf_release(&s->vb[s->node_backend[ri]], s->offs[ri], dc_tensor_nbytes(r));
                 if (st != DC_OK) goto fail;
             }
         }
     }
-    for (int b = 0; b < s->n_backends; b++) s->need[b] = ps.v[b].top;
+    for (int b = 0; b < s->n_backends; b++) s->need[b] = s->vb[b].top;
 fail:
-    for (int b = 0; b < MAX_BACKENDS; b++) dc_free(ps.v[b].free);
-    dc_free(last_use);
     return st == DC_ERR_NOMEM ? dc_error(st, "sched: out of memory while planning") : st;
 }
 

@@ -7,10 +7,13 @@
  * a wild read. Counts and lengths are compared with the bytes left *before*
  * anything is allocated: a tensor info takes at least 33 bytes and a key/value
  * at least 14, so tensor_count 2^63 fails at once instead of asking malloc
- * for exabytes. The parse is one pass over the header that records file
- * offsets; then a pool gets NUL-terminated copies of keys and names, hash
- * tables find duplicates (O(n)), and the tensors, sorted by offset
- * (O(n log n)), are checked for alignment, bounds and overlap.
+ * for exabytes, and the record arrays grow with what is actually parsed, so
+ * a count that is merely too large costs no more memory than the records
+ * before the point where the bytes run out. The parse is one pass over the
+ * header that records file offsets; then a pool gets NUL-terminated copies
+ * of keys and names, hash tables find duplicates (O(n)), and the tensors,
+ * sorted by offset (O(n log n)), are checked for alignment, bounds and
+ * overlap.
  *
  * Refused on purpose: GGUF v1 (u32 counts), byte-swapped files (there is no
  * endianness flag; ggml's heuristic flags them), nested arrays, n_dims 0,
@@ -466,20 +469,48 @@ static dc_status parse_header(dc_gguf *g, cursor *c, uint64_t *n_tensors, uint64
     return DC_OK;
 }
 
+/* arr grown to hold element i, new slots zeroed; NULL on failure (arr is
+ * then untouched). Record arrays grow by doubling while the file is parsed,
+ * so memory follows the records actually present, never the counts the
+ * header claims (those are only bounded by the file size). */
+static void *reserve(void *arr, size_t *cap, size_t i, size_t elem) {
+    if (i < *cap) return arr;
+    size_t new_cap = *cap ? *cap * 2 : 64;
+    char *p = dc_realloc(arr, new_cap * elem);   /* <= 2x the bytes parsed */
+    if (!p) return NULL;
+    memset(p + *cap * elem, 0, (new_cap - *cap) * elem);
+    *cap = new_cap;
+    return p;
+}
+
+static dc_status parse_records(dc_gguf *g, cursor *c, uint64_t n_kv, uint64_t n_tensors,
+                               size_t *n_str) {
+    size_t kv_cap = 0, tensor_cap = 0;
+    dc_status st;
+    for (g->n_kv = 0; g->n_kv < (int64_t)n_kv; g->n_kv++) {
+        size_t i = (size_t)g->n_kv;
+        dc_gguf_kv *kvs = reserve(g->kvs, &kv_cap, i, sizeof *kvs);
+        if (!kvs) return DC_ERR_NOMEM;
+        g->kvs = kvs;
+        if ((st = parse_kv(c, g->n_kv, &kvs[i], n_str)) != DC_OK) return st;
+    }
+    for (g->n_tensors = 0; g->n_tensors < (int64_t)n_tensors; g->n_tensors++) {
+        size_t i = (size_t)g->n_tensors;
+        dc_gguf_tensor_rec *ts = reserve(g->tensors, &tensor_cap, i, sizeof *ts);
+        if (!ts) return DC_ERR_NOMEM;
+        g->tensors = ts;
+        if ((st = parse_tensor(c, g->n_tensors, &ts[i])) != DC_OK) return st;
+    }
+    return DC_OK;
+}
+
 static dc_status parse(dc_gguf *g) {
     cursor c = { g->base, g->size, 0 };
     uint64_t n_tensors = 0, n_kv = 0;
     size_t n_str = 0;
     dc_status st = parse_header(g, &c, &n_tensors, &n_kv);
     if (st != DC_OK) return st;
-    g->kvs = dc_calloc((size_t)n_kv, sizeof *g->kvs);
-    g->tensors = dc_calloc((size_t)n_tensors, sizeof *g->tensors);
-    if (!g->kvs || !g->tensors) return DC_ERR_NOMEM;
-    for (g->n_kv = 0; g->n_kv < (int64_t)n_kv; g->n_kv++)
-        if ((st = parse_kv(&c, g->n_kv, &g->kvs[g->n_kv], &n_str)) != DC_OK) return st;
-    for (g->n_tensors = 0; g->n_tensors < (int64_t)n_tensors; g->n_tensors++)
-        if ((st = parse_tensor(&c, g->n_tensors, &g->tensors[g->n_tensors])) != DC_OK)
-            return st;
+    if ((st = parse_records(g, &c, n_kv, n_tensors, &n_str)) != DC_OK) return st;
     if ((st = build_names(g)) != DC_OK) return st;
     if ((st = build_str_offs(g, n_str)) != DC_OK) return st;
     st = index_build(g, g->n_kv, kv_name, "key", &g->key_index, &g->key_cap);

@@ -63,17 +63,17 @@ void dc_gguf_writer_free(dc_gguf_writer *w) {
     dc_free(w);
 }
 
-/* Make room for one more element of a growing array (doubling). */
-static dc_status grow(void **arr, size_t n, size_t *cap, size_t elem) {
-    if (n < *cap) return DC_OK;
+/* arr grown (doubling) to hold element n; NULL on failure, arr untouched. */
+static void *grow(void *arr, size_t n, size_t *cap, size_t elem) {
+    if (n < *cap) return arr;
     size_t new_cap = *cap ? *cap * 2 : 16, bytes;
-    if (!dc_size_mul(new_cap, elem, &bytes))
-        return dc_error(DC_ERR_NOMEM, "gguf writer: too many entries");
-    void *p = dc_realloc(*arr, bytes);
-    if (!p) return DC_ERR_NOMEM;
-    *arr = p;
-    *cap = new_cap;
-    return DC_OK;
+    if (!dc_size_mul(new_cap, elem, &bytes)) {
+        dc_error(DC_ERR_NOMEM, "gguf writer: too many entries");
+        return NULL;
+    }
+    void *p = dc_realloc(arr, bytes);
+    if (p) *cap = new_cap;
+    return p;
 }
 
 /* ---- keys ------------------------------------------------------------------- */
@@ -93,11 +93,13 @@ static dc_status set_raw(dc_gguf_writer *w, const char *key, uint32_t type,
     while (i < w->n_kv && strcmp(w->kvs[i].key, key) != 0) i++;
     if (i == w->n_kv) {
         char *k = dc_strdup(key);
-        if (!k || grow((void **)&w->kvs, w->n_kv, &w->cap_kv, sizeof *w->kvs) != DC_OK) {
+        wkv *kvs = k ? grow(w->kvs, w->n_kv, &w->cap_kv, sizeof *kvs) : NULL;
+        if (!kvs) {
             dc_free(k);
             dc_free(copy);
             return DC_ERR_NOMEM;
         }
+        w->kvs = kvs;
         w->kvs[w->n_kv++] = (wkv){ .key = k };
     }
     dc_free(w->kvs[i].raw);
@@ -299,9 +301,9 @@ dc_status dc_gguf_add_tensor(dc_gguf_writer *w, const char *name, dc_type type,
         return dc_error(DC_ERR_INVALID_ARG, "tensor %s: NULL data for %zu bytes", name,
                         t.size);
     memcpy(t.name, name, len + 1);
-    if ((st = grow((void **)&w->tensors, w->n_tensors, &w->cap_tensors,
-                   sizeof *w->tensors)) != DC_OK)
-        return st;
+    wtensor *ts = grow(w->tensors, w->n_tensors, &w->cap_tensors, sizeof *ts);
+    if (!ts) return DC_ERR_NOMEM;
+    w->tensors = ts;
     w->tensors[w->n_tensors++] = t;
     return DC_OK;
 }

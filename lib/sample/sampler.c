@@ -8,9 +8,8 @@
  *     window (a per-token stamp applies each distinct token once);
  *   - top-k is a quickselect (median of three, falling back to a sort of the
  *     range when it recurses too deep, so the worst case is O(n log n));
- *   - top-p needs the most likely tokens in order, but only until their mass
- *     reaches top_p: it selects and sorts the best 64, then 4x more of the
- *     rest, and so on, instead of sorting the whole vocabulary;
+ *   - top-p is a quickselect weighted by probability (the nucleus comes out
+ *     unordered; the draw does not need an order), so nothing is sorted;
  *   - min-p is one threshold pass; the draw is one softmax pass plus a walk.
  * Ties are ordered by token id, a total order, so the same inputs give the
  * same candidate order and the same tokens on every machine.
@@ -63,6 +62,7 @@ static double xoshiro_double(uint64_t s[4]) {
 
 typedef struct cand {
     float   logit;
+    float   w;      /* exp(logit - max): top-p's weight */
     int32_t id;
 } cand;
 
@@ -237,7 +237,7 @@ static void load_penalized(dc_sampler *s, const float *logits) {
         float l = logits[i];
         if (isnan(l)) l = -INFINITY;
         else if (l == INFINITY) l = FLT_MAX;
-        s->cand[i] = (cand){l, i};
+        s->cand[i] = (cand){l, 0.0f, i};
     }
     const dc_sampler_params *p = &s->p;
     if (s->hist_n == 0 ||
@@ -272,25 +272,40 @@ static float max_logit(const cand *a, int32_t n) {
     return m;
 }
 
-/* Top-p over a[0..n): leaves the kept prefix sorted best first and returns
- * its length. Sorts only as far as the probability mass requires. */
+/* Top-p over a[0..n): moves the nucleus (the smallest best-first prefix
+ * whose mass reaches top_p) to a[0..k) in no particular order and returns k.
+ * A quickselect weighted by probability: partition, and recurse into the
+ * better side when its mass reaches what is still missing, else keep it all
+ * and recurse into the worse side. O(n) expected, nothing sorted. */
 static int32_t apply_top_p(cand *a, int32_t n, float top_p) {
     float m = max_logit(a, n);
     double z = 0.0;
-    for (int32_t i = 0; i < n; i++) z += exp((double)a[i].logit - m);
-    double target = (double)top_p * z, cum = 0.0;
-    int32_t sorted = 0, k = n < 64 ? n : 64;
-    for (;;) {
-        if (k < n) select_top(a + sorted, n - sorted, k - sorted);
-        qsort(a + sorted, (size_t)(k - sorted), sizeof *a, cand_cmp);
-        for (int32_t i = sorted; i < k; i++) {
-            cum += exp((double)a[i].logit - m);
-            if (cum >= target) return i + 1;
-        }
-        if (k == n) return n;  /* rounding left the target just out of reach */
-        sorted = k;
-        k = n - k > 3 * (int64_t)k ? 4 * k : n;
+    for (int32_t i = 0; i < n; i++) {
+        a[i].w = (float)exp((double)a[i].logit - m);
+        z += a[i].w;
     }
+    double target = (double)top_p * z, acc = 0.0;  /* acc: mass of a[0..lo), < target */
+    int32_t lo = 0, hi = n - 1, depth = 0;
+    while (lo < hi) {
+        if (++depth > 64) {  /* adversarial input: finish with a sort and a walk */
+            qsort(a + lo, (size_t)(hi - lo + 1), sizeof *a, cand_cmp);
+            for (int32_t i = lo; i <= hi; i++)
+                if ((acc += a[i].w) >= target) return i + 1;
+            return n;
+        }
+        int32_t p = partition(a, lo, hi);
+        double left = 0.0;
+        for (int32_t i = lo; i < p; i++) left += a[i].w;
+        if (acc + left >= target) {
+            hi = p - 1;
+        } else if (acc + left + a[p].w >= target) {
+            return p + 1;
+        } else {
+            acc += left + a[p].w;
+            lo = p + 1;
+        }
+    }
+    return lo + 1 < n ? lo + 1 : n;  /* a[lo] completes the mass (or rounding ran out) */
 }
 
 /* Min-p: keep logits >= max + log(min_p), in order; returns the new count. */

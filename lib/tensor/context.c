@@ -20,6 +20,7 @@ struct dc_context {
     bool       no_alloc;
     dc_tensor *first;      /* tensors in creation order (->next)   */
     dc_tensor *last;
+    void      *graph_scratch;  /* graph.c's reusable scratch         */
     dc_status  status;     /* first builder error                   */
     char       error[512];
 };
@@ -47,6 +48,7 @@ dc_status dc_context_init(const dc_context_params *params, dc_context **out) {
 
 void dc_context_free(dc_context *ctx) {
     if (!ctx) return;
+    dc_graph_scratch_free(ctx->graph_scratch);
     dc_free(ctx->mem);
     dc_free(ctx);
 }
@@ -63,6 +65,8 @@ dc_status dc_context_status(const dc_context *ctx) { return ctx ? ctx->status : 
 const char *dc_context_error(const dc_context *ctx) { return ctx ? ctx->error : ""; }
 size_t dc_context_used(const dc_context *ctx) { return ctx ? ctx->used : 0; }
 dc_tensor *dc_context_first_tensor(const dc_context *ctx) { return ctx->first; }
+void *dc_context_graph_scratch(dc_context *ctx) { return ctx->graph_scratch; }
+void dc_context_set_graph_scratch(dc_context *ctx, void *scratch) { ctx->graph_scratch = scratch; }
 
 void dc_context_fail(dc_context *ctx, dc_status status, const char *fmt, ...) {
     va_list ap;

@@ -5,7 +5,7 @@
  * graphs have thousands of nodes; no recursion), a pointer hash set for
  * "visited", so every reachable tensor appears once and after its sources.
  * Tensors with op NONE become leafs, the rest nodes. The arrays live in the
- * context's arena; the temporary stack and set are freed before returning.
+ * context's arena; the stack and set are scratch the context keeps.
  * Outputs are flagged so allocators never reuse their memory.
  */
 #include "tensor_impl.h"
@@ -108,6 +108,21 @@ static dc_status visit(dc_tensor *root, ptr_set *seen, vec *stack, vec *nodes, v
     return DC_OK;
 }
 
+typedef struct graph_scratch {
+    ptr_set seen;
+    vec     stack, nodes, leafs;
+} graph_scratch;
+
+void dc_graph_scratch_free(void *p) {
+    graph_scratch *sc = p;
+    if (!sc) return;
+    dc_free(sc->seen.slots);
+    dc_free(sc->stack.v);
+    dc_free(sc->nodes.v);
+    dc_free(sc->leafs.v);
+    dc_free(sc);
+}
+
 dc_status dc_graph_build(dc_context *ctx, dc_tensor *const *outputs, int n_outputs,
                          dc_graph **out) {
     DC_CHECK_ARG(out != NULL);
@@ -119,33 +134,39 @@ dc_status dc_graph_build(dc_context *ctx, dc_tensor *const *outputs, int n_outpu
     for (int i = 0; i < n_outputs; i++)
         if (!outputs[i]) return dc_error(DC_ERR_INVALID_ARG, "graph: output %d is NULL", i);
 
-    ptr_set seen = { 0 };
-    vec stack = { 0 }, nodes = { 0 }, leafs = { 0 };
+    /* scratch kept by the context: a decode loop rebuilding its graph in a
+     * reset arena allocates nothing after the first build */
+    graph_scratch *sc = dc_context_graph_scratch(ctx);
+    if (!sc) {
+        sc = dc_calloc(1, sizeof *sc);
+        if (!sc) return DC_ERR_NOMEM;
+        dc_context_set_graph_scratch(ctx, sc);
+    }
+    if (sc->seen.slots) memset(sc->seen.slots, 0, sc->seen.cap * sizeof *sc->seen.slots);
+    sc->seen.n = 0;
+    sc->stack.n = sc->nodes.n = sc->leafs.n = 0;
     dc_status st = DC_OK;
     for (int i = 0; i < n_outputs && st == DC_OK; i++)
-        st = visit(outputs[i], &seen, &stack, &nodes, &leafs);
+        st = visit(outputs[i], &sc->seen, &sc->stack, &sc->nodes, &sc->leafs);
     dc_graph *g = NULL;
     if (st == DC_OK) {
+        size_t nn = sc->nodes.n, nl = sc->leafs.n;
         g = dc_context_alloc(ctx, sizeof *g);
-        dc_tensor **arr = g ? dc_context_alloc(ctx, (nodes.n + leafs.n + 1) * sizeof *arr) : NULL;
+        dc_tensor **arr = g ? dc_context_alloc(ctx, (nn + nl + 1) * sizeof *arr) : NULL;
         if (!arr) {
             st = dc_error(DC_ERR_NOMEM, "graph: %s", dc_context_error(ctx));
         } else {
             static atomic_uint_fast64_t next_uid = 1;
             g->uid = atomic_fetch_add(&next_uid, 1);
-            g->n_nodes = (int)nodes.n;
-            g->n_leafs = (int)leafs.n;
+            g->n_nodes = (int)nn;
+            g->n_leafs = (int)nl;
             g->nodes = arr;
-            g->leafs = arr + nodes.n;
-            if (nodes.n) memcpy(g->nodes, nodes.v, nodes.n * sizeof *arr);
-            if (leafs.n) memcpy(g->leafs, leafs.v, leafs.n * sizeof *arr);
+            g->leafs = arr + nn;
+            if (nn) memcpy(g->nodes, sc->nodes.v, nn * sizeof *arr);
+            if (nl) memcpy(g->leafs, sc->leafs.v, nl * sizeof *arr);
             for (int i = 0; i < n_outputs; i++) outputs[i]->flags |= DC_TENSOR_FLAG_OUTPUT;
         }
     }
-    dc_free(seen.slots);
-    dc_free(stack.v);
-    dc_free(nodes.v);
-    dc_free(leafs.v);
     if (st != DC_OK) return st;
     *out = g;
     return DC_OK;

@@ -130,6 +130,11 @@ void dc_context_fail(dc_context *ctx, dc_status status, const char *fmt, ...)
     DC_PRINTF(3, 4);
 /* Arena allocation from ctx (64-byte aligned); NULL + sticky error when full. */
 void *dc_context_alloc(dc_context *ctx, size_t size);
+/* Graph-building scratch the context keeps across resets (graph.c owns its
+ * layout; freed with the context through dc_graph_scratch_free). */
+void *dc_context_graph_scratch(dc_context *ctx);
+void  dc_context_set_graph_scratch(dc_context *ctx, void *scratch);
+void  dc_graph_scratch_free(void *scratch);
 /* First tensor of ctx's list (follow ->next). */
 dc_tensor *dc_context_first_tensor(const dc_context *ctx);
 

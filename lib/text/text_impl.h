@@ -46,6 +46,52 @@ dc_status dc_tok_build(const dc_tok_desc *d, dc_tokenizer **out);
 /* Write d as tokenizer.ggml.* metadata (model "gpt2"). */
 dc_status dc_tok_desc_write(const dc_tok_desc *d, dc_gguf_writer *w);
 
+/* ---- the tokenizer (built by vocab.c, read by tokenizer.c and detok.c) ------------ */
+
+/* A merge: the pair (left id, right id) of rank `rank` makes token `id`. */
+typedef struct dc_merge_slot {
+    uint64_t key;     /* (uint64_t)left << 32 | right; UINT64_MAX = empty slot */
+    int32_t  rank;
+    int32_t  id;
+} dc_merge_slot;
+
+struct dc_tokenizer {
+    int32_t        n_vocab;
+    /* Stored token strings (byte-mapped for normal tokens), each followed
+     * by a NUL, and the bytes each token stands for. */
+    char          *texts;       /* [sum of text_len + 1]                      */
+    size_t        *text_off;    /* [n_vocab]                                  */
+    size_t        *text_len;    /* [n_vocab]                                  */
+    char          *pieces;      /* [sum of piece_len]                         */
+    size_t        *piece_off;   /* [n_vocab]                                  */
+    size_t        *piece_len;   /* [n_vocab]                                  */
+    uint8_t       *types;       /* [n_vocab] dc_token_type                    */
+    uint8_t       *eog;         /* [n_vocab] 1 = ends generation              */
+    /* Open-addressing hash of stored strings -> id (-1 = empty slot). */
+    int32_t       *vocab_slots; /* [vocab_mask + 1]                          */
+    size_t         vocab_mask;
+    /* Open-addressing hash of merges by id pair. */
+    dc_merge_slot *merge_slots; /* [merge_mask + 1]                          */
+    size_t         merge_mask;
+    int32_t        byte_tok[256];  /* id of each byte's one-char token, -1 */
+    /* CONTROL / USER_DEFINED / UNKNOWN tokens, grouped by first byte and
+     * longest first inside a group: specials[special_first[b] ..
+     * special_first[b + 1]) start with byte b. */
+    int32_t       *specials;
+    int32_t        special_first[257];
+    dc_token       bos, eos, eot, eom;
+    bool           add_bos, add_eos;
+    bool           nfc;            /* NFC each text piece before splitting  */
+    bool           ignore_merges;  /* emit whole-vocab words unmerged        */
+    const char    *pre;            /* canonical pre-tokenizer name (static)  */
+    struct dc_pretok *pretok;
+};
+
+/* Id of the stored string s[0..n), or -1. */
+int32_t dc_tok_find(const dc_tokenizer *t, const char *s, size_t n);
+/* Merge of the pair (left, right): its slot, or NULL. */
+const dc_merge_slot *dc_tok_find_merge(const dc_tokenizer *t, int32_t left, int32_t right);
+
 /* ---- UTF-8 and the GPT-2 byte map (byte_map.c) ---------------------------------- */
 
 /* Length of the valid UTF-8 sequence at s[0..n) (1..4), or 0 when s[0]
@@ -96,6 +142,8 @@ void      dc_pretok_free(dc_pretok *p);
 /* Whether the pre-tokenizer's BPE emits a word that is a vocabulary entry
  * whole, without merging (llama3's ignore_merges). */
 bool      dc_pretok_ignore_merges(const dc_pretok *p);
+/* Tests: match with PCRE2's interpreter even where the JIT is available. */
+void      dc_pretok_disable_jit(dc_pretok *p);
 /* Split text[0..n) (valid UTF-8) into fragments, appended to out in order:
  * each regex in turn splits every fragment into its matches and the gaps
  * between them (HF Split, behavior "Isolated"). tmp is scratch. Errors:
