@@ -316,6 +316,10 @@ static int parse_special(config *c, const char *a, const char *v) {
     }
     if (!strcmp(a, "--mix")) return v && dc_mix_from_name(v, &c->mix) ? 1 : bad_arg(a, v);
     if (!strcmp(a, "--gating")) {
+        if (c->arch != ARCH_DEEPSEEK2) {
+            fprintf(stderr, "deepc-make-model: --gating does not apply to %s\n", arch_names[c->arch]);
+            return -1;
+        }
         if (v && !strcmp(v, "softmax")) c->gating = GATING_SOFTMAX;
         else if (v && !strcmp(v, "sigmoid")) c->gating = GATING_SIGMOID;
         else return bad_arg(a, v);
@@ -759,7 +763,7 @@ static const char *const merges[] = {
     "\xc4\xa0 t", "h e", "i n", "e r", "a n", "\xc4\xa0 a", "o n", "r e", "\xc4\xa0 s",
     "\xc4\xa0 w", "a t", "e n", "n d", "\xc4\xa0t he", "\xc4\xa0 o", "i s", "o r", "i t",
     "\xc4\xa0 c", "\xc4\xa0 b", "e s", "l l", "\xc4\xa0 h", "in g", "\xc4\xa0 i", "\xc4\xa0 f",
-    "\xc4\xa0 an", "\xc4\xa0" "an d", "\xc4\xa0o f", "\xc4\xa0t o", "\xc4\xa0 m", "\xc4\xa0 p",
+    "\xc4\xa0 an", "\xc4\240an d", "\xc4\xa0o f", "\xc4\xa0t o", "\xc4\xa0 m", "\xc4\xa0 p",
     "\xc4\xa0 d", "o u", "l e", "\xc4\xa0 l", "\xc4\xa0 n", "\xc4\xa0 e", "\xc4\xa0 g",
     "\xc4\xa0 in", "\xc4\xa0 is", "\xc4\xa0 it", "\xc4\xa0 y", "\xc4\xa0y ou", "\xc4\xa0in g",
     "\xc4\x8a \xc4\x8a", "\xc4\xa0 \xc4\xa0", "\xc4\xa0\xc4\xa0 \xc4\xa0\xc4\xa0",
