@@ -21,11 +21,12 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #include <cpuid.h>
 #define DC_X86 1
+#elif defined(__aarch64__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
 #endif
 
-typedef struct cpu_features {
-    bool avx2, fma, f16c, avx512f, avx512bw, avx512vl, avx512vnni, avx512bf16, neon;
-} cpu_features;
+typedef dc_cpu_features cpu_features;
 
 static cpu_features detect(void) {
     cpu_features f = { 0 };
@@ -53,6 +54,9 @@ static cpu_features detect(void) {
     }
 #elif defined(__aarch64__)
     f.neon = true;
+    unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
+    f.dotprod = hw & HWCAP_ASIMDDP;
+    f.i8mm = hw2 & HWCAP2_I8MM;
 #endif
     return f;
 }
@@ -86,9 +90,22 @@ static dc_cpu_isa choose_isa(const cpu_features *f) {
 static void init_kernels(void) {
     g_features = detect();
     dc_cpu_kernels_init_scalar(&g_kernels);
-    g_kernels.isa = choose_isa(&g_features);
-    /* per-ISA overrides land here as the ISA files are written:
-     * if (isa < AVX2) return; dc_cpu_kernels_init_avx2(&g_kernels); ... */
+    dc_cpu_isa isa = choose_isa(&g_features);
+    /* the ladder: scalar first, then each level the machine runs overrides */
+#if DC_HAVE_NEON_KERNELS
+    if (isa == DC_CPU_ISA_NEON) dc_cpu_kernels_init_neon(&g_kernels, &g_features);
+#endif
+#if DC_HAVE_X86_KERNELS
+    if (isa == DC_CPU_ISA_AVX2 || isa == DC_CPU_ISA_AVX512)
+        dc_cpu_kernels_init_avx2(&g_kernels, &g_features);
+    if (isa == DC_CPU_ISA_AVX512) dc_cpu_kernels_init_avx512(&g_kernels, &g_features);
+#endif
+    g_kernels.isa = isa;
+}
+
+const dc_cpu_features *dc_cpu_get_features(void) {
+    call_once(&g_once, init_kernels);
+    return &g_features;
 }
 
 const dc_cpu_kernels *dc_cpu_get_kernels(void) {

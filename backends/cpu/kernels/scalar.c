@@ -373,4 +373,6 @@ void dc_cpu_kernels_init_scalar(dc_cpu_kernels *k) {
     set_act(k, DC_TYPE_Q8_1,         quantize_act_q8_1);
     set_act(k, DC_TYPE_Q8_K,         dc_quantize_row_q8_k);
     set_act(k, DC_TYPE_F8_E4M3_B128, dc_quantize_row_f8_b128);
+
+    dc_cpu_kernels_init_scalar_rows(k);
 }
