@@ -153,7 +153,13 @@ START_TEST(test_vec_dot_and_gemm) {
                     for (int nc = 1; nc <= DC_GEMM_TILE; nc++) {
                         float y[DC_GEMM_TILE * 8];
                         memset(y, 0xff, sizeof y);
-                        k.gemm[ws](n, y, 8, w, wrow, a, arow, nr, nc);
+                        float *yc[DC_GEMM_TILE];
+                        const void *ac[DC_GEMM_TILE];
+                        for (int c = 0; c < DC_GEMM_TILE; c++) {
+                            yc[c] = y + c * 8;
+                            ac[c] = a + c * arow;
+                        }
+                        k.gemm[ws](n, yc, w, wrow, ac, nr, nc);
                         for (int r = 0; r < nr; r++)
                             for (int c = 0; c < nc; c++) {
                                 float s;

@@ -10,9 +10,10 @@
  *      models"); for an F32 weight it is a copy;
  *   2. the outputs are cut into tiles of TILE_M weight rows x TILE_N columns
  *      and threads take contiguous ranges of tiles. Each output element is one
- *      k->vec_dot call over the whole row, so no sum is ever split between
- *      threads and results are bit-identical for any thread count. Inside a
- *      tile a weight row is reused for TILE_N activation rows while it is hot.
+ *      whole-row dot (vec_dot, or the ISA's gemm micro-tile, which the kernel
+ *      contract makes bit-identical), so no sum is ever split between threads
+ *      and results are bit-identical for any thread count. Inside a tile a
+ *      weight row is reused for TILE_N activation rows while it is hot.
  *
  * moe_mul_mat groups the (slot, token) pairs by expert so each expert's rows
  * are read once per TILE_N tokens routed to it: during phase 1 thread 0 also
@@ -83,21 +84,47 @@ size_t dc_cpu_mul_mat_work_size(const dc_tensor *dst, int n_threads) {
     return act_bytes(dst->src[0], dst->src[1]);
 }
 
+/* Dot products of weight rows [m0, m1) (row m at w + m * ldw) with nc
+ * activation rows act[c], into y[c][m - m0]: through the ISA's gemm tiles
+ * when it has them for this type (bit-identical to vec_dot by contract), one
+ * vec_dot per element otherwise. */
+static void dot_block(const dc_cpu_task *p, dc_type wt, int64_t K, const char *w, size_t ldw,
+                      int64_t m0, int64_t m1, const void *const *act, float *const *y, int nc) {
+    const int slot = dc_type_slot(wt);
+    const dc_gemm_fn gemm = p->k->gemm[slot];
+    const dc_vec_dot_fn dot = p->k->vec_dot[slot];
+    for (int c0 = 0; c0 < nc; c0 += DC_GEMM_TILE) {
+        const int cn = nc - c0 < DC_GEMM_TILE ? nc - c0 : DC_GEMM_TILE;
+        for (int64_t m = m0; m < m1; m += DC_GEMM_TILE) {
+            const int rn = m1 - m < DC_GEMM_TILE ? (int)(m1 - m) : DC_GEMM_TILE;
+            float *yc[DC_GEMM_TILE];
+            for (int c = 0; c < cn; c++) yc[c] = y[c0 + c] + (m - m0);
+            if (gemm) {
+                gemm(K, yc, w + (size_t)m * ldw, ldw, act + c0, rn, cn);
+                continue;
+            }
+            for (int r = 0; r < rn; r++)
+                for (int c = 0; c < cn; c++)
+                    dot(K, yc[c] + r, w + (size_t)(m + r) * ldw, act[c0 + c]);
+        }
+    }
+}
+
 /* One tile: weight rows [m0, m1) of batch (i2, i3) times columns [n0, n1). */
 static void mm_tile(const dc_cpu_task *p, dc_tensor *dst, const char *q, int64_t i2, int64_t i3,
                     int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
     const dc_tensor *a = dst->src[0], *b = dst->src[1];
-    const dc_vec_dot_fn dot = p->k->vec_dot[dc_type_slot(a->type)];
     const size_t rs = dc_row_size(act_type(a), b->ne[0]);
     const int64_t ia2 = i2 / (b->ne[2] / a->ne[2]), ia3 = i3 / (b->ne[3] / a->ne[3]);
     const char *qb = q + (size_t)((i3 * b->ne[2] + i2) * b->ne[1]) * rs;
-    for (int64_t m = m0; m < m1; m++) {
-        const char *wrow = dc_tensor_at(a, m, ia2, ia3);
-        for (int64_t n = n0; n < n1; n++) {
-            float *out = (float *)(dc_tensor_at(dst, n, i2, i3) + (size_t)m * dst->nb[0]);
-            dot(a->ne[0], out, wrow, qb + (size_t)n * rs);
-        }
+    const void *act[TILE_N];
+    float *y[TILE_N];
+    for (int64_t n = n0; n < n1; n++) {
+        act[n - n0] = qb + (size_t)n * rs;
+        y[n - n0] = (float *)(dc_tensor_at(dst, n, i2, i3) + (size_t)m0 * dst->nb[0]);
     }
+    dot_block(p, a->type, a->ne[0], dc_tensor_at(a, 0, ia2, ia3), a->nb[1], m0, m1, act, y,
+              (int)(n1 - n0));
 }
 
 /* a [K, M, A2, A3] any weight type, b [K, N, B2, B3] F32 -> dst [M, N, B2, B3] */
@@ -188,18 +215,17 @@ static void moe_build_plan(const dc_cpu_task *p, const dc_tensor *dst, moe_plan 
 static void moe_tile(const dc_cpu_task *p, dc_tensor *dst, const char *q, const moe_plan *pl,
                      int64_t e, int64_t m0, int64_t m1, int64_t j0, int64_t j1) {
     const dc_tensor *as = dst->src[0], *b = dst->src[1];
-    const dc_vec_dot_fn dot = p->k->vec_dot[dc_type_slot(as->type)];
     const size_t rs = dc_row_size(act_type(as), b->ne[0]);
     const int64_t n_used = dst->ne[1], n_b1 = b->ne[1];
-    for (int64_t m = m0; m < m1; m++) {
-        const char *wrow = dc_tensor_at(as, m, e, 0);
-        for (int64_t j = j0; j < j1; j++) {
-            const int64_t s = pl->pairs[j] % n_used, t = pl->pairs[j] / n_used;
-            const char *act = q + (size_t)(t * n_b1 + (n_b1 == 1 ? 0 : s)) * rs;
-            dot(as->ne[0], (float *)(dc_tensor_at(dst, s, t, 0) + (size_t)m * dst->nb[0]), wrow,
-                act);
-        }
+    const void *act[TILE_N];
+    float *y[TILE_N];
+    for (int64_t j = j0; j < j1; j++) {
+        const int64_t s = pl->pairs[j] % n_used, t = pl->pairs[j] / n_used;
+        act[j - j0] = q + (size_t)(t * n_b1 + (n_b1 == 1 ? 0 : s)) * rs;
+        y[j - j0] = (float *)(dc_tensor_at(dst, s, t, 0) + (size_t)m0 * dst->nb[0]);
     }
+    dot_block(p, as->type, as->ne[0], dc_tensor_at(as, 0, e, 0), as->nb[1], m0, m1, act, y,
+              (int)(j1 - j0));
 }
 
 /* as [K, M, E], b [K, n_b1, N], ids I32 [n_used, N] -> dst [M, n_used, N] */

@@ -24,13 +24,16 @@ typedef void (*dc_vec_dot_fn)(int64_t n, float *s, const void *w, const void *a)
 typedef void (*dc_quantize_act_fn)(const float *x, void *y, int64_t n);
 
 /* A tile of dot products sharing weight rows and activation columns:
- *   y[c * ldy + r] = dot(w + r * ldw, a + c * lda)   r < nr, c < nc
- * (ldw, lda in bytes; ldy in floats; 1 <= nr, nc <= DC_GEMM_TILE). Every
- * element must be bit-identical to the same ISA's vec_dot of that row and
- * column, so results never depend on how a matmul is tiled or threaded. */
+ *   y[c][r] = dot(w + r * ldw, a[c])     r < nr, c < nc
+ * (ldw in bytes; a[c] one activation row of the weight's vec_dot_type; y[c]
+ * the output column for activation c, indexed by weight row;
+ * 1 <= nr, nc <= DC_GEMM_TILE). Pointers, not strides, so MoE can gather the
+ * tokens routed to one expert. Every element must be bit-identical to the
+ * same ISA's vec_dot of that row and column, so results never depend on how
+ * a matmul is tiled or threaded. */
 #define DC_GEMM_TILE 4
-typedef void (*dc_gemm_fn)(int64_t n, float *y, size_t ldy, const void *w, size_t ldw,
-                           const void *a, size_t lda, int nr, int nc);
+typedef void (*dc_gemm_fn)(int64_t n, float *const *y, const void *w, size_t ldw,
+                           const void *const *a, int nr, int nc);
 /* Attention rows of the KV-cache types (F32, F16, BF16, Q8_0, F8_E4M3_B128):
  *   kq_dot: *s = dot(q[0..n) f32, row[0..n) of the cache type)
  *   axpy:   y[0..n) += v * row[0..n)
