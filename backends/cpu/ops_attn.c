@@ -1,73 +1,98 @@
 /*
- * ops_attn.c - attention on the CPU: softmax(scale * q.k + mask) v, one pass
- * over the kv positions with an online softmax (running max and sum,
- * rescaling the accumulator when the max grows), all in f32.
+ * ops_attn.c - attention on the CPU: softmax(scale * q.k + mask) v with an
+ * online softmax over the kv positions, all in f32.
  *
  * q: [Dk, n_q, H, B] F32, k: [Dk, n_kv, Hkv, B], v: [Dv, n_kv, Hkv, B] of
  * type F32/F16/BF16/Q8_0/F8_E4M3_B128 (v may be a view of k with Dv < Dk, as
- * in MLA's absorbed form where V is the first kv_lora_rank values of the
- * latent K), mask: NULL or F32 [n_kv, >= n_q] shared by heads and batches.
- * dst: [Dv, H, n_q, B]. Query head h reads kv head h / (H / Hkv).
+ * in MLA's absorbed form: V is the first kv_lora_rank values of the latent
+ * K), mask: NULL or F32 [n_kv, >= n_q]. dst: [Dv, H, n_q, B]. Query head h
+ * reads kv head h / G, G = H / Hkv.
  *
- * Work items are (batch, head, tile of ATTN_TQ queries); threads take
- * contiguous ranges. Within a tile each K and V row is converted to f32 once
- * (traits to_float into this thread's scratch; F32 rows are read in place)
- * and serves every query of the tile. A kv position whose mask entry is
- * -INFINITY is skipped; a query with every position masked outputs zeros.
- * Each output row is produced by one thread in a fixed order, so results do
- * not depend on the thread count. Scratch per thread (64-byte aligned):
- * q tile [Dk, ATTN_TQ], k row [Dk], v row [Dv], accumulators [Dv, ATTN_TQ].
+ * A work item is (batch, kv head, tile of ATTN_TQ queries, kv chunk) and
+ * carries all G query heads that share the kv head, so each cached row is
+ * read once for G x ATTN_TQ (query, head) pairs: for MLA decode (Hkv = 1)
+ * one pass over the latent cache serves every head. Rows are used in their
+ * cache format through the kernel table (kq_dot for scores, axpy for the
+ * weighted sum), a block of ATTN_KB positions at a time: scores first, then
+ * one rescale per block, then the value rows.
+ *
+ * Decode has few queries, hence few items for the threads; when n_q <=
+ * ATTN_SPLIT_Q the kv range is cut into chunks of ATTN_CHUNK positions, each
+ * item writes a partial (max, sum, accumulator), and after a barrier the
+ * partials are merged in chunk order. The cut depends only on the shapes,
+ * never on the thread count, so results are bit-identical for any count.
+ * A position whose mask is -INFINITY is skipped; a query with every position
+ * masked outputs zeros.
  */
 #include "cpu_impl.h"
 
 #include <math.h>
+#include <string.h>
 
-#define ATTN_TQ 8   /* queries per work item */
+#define ATTN_TQ      4     /* queries per item                        */
+#define ATTN_KB      32    /* kv positions per score block             */
+#define ATTN_SPLIT_Q 4     /* split the kv range when n_q is this small */
+#define ATTN_CHUNK   256   /* kv positions per chunk when split         */
 
-/* bytes of one thread's scratch: q tile, k row, v row, accumulators */
-static size_t attn_thread_bytes(const dc_tensor *dst) {
-    const size_t dk = (size_t)dst->src[0]->ne[0], dv = (size_t)dst->ne[0];
-    return dc_pad(dk * ATTN_TQ * sizeof(float), DC_ALIGN) + dc_pad(dk * sizeof(float), DC_ALIGN) +
-           dc_pad(dv * sizeof(float), DC_ALIGN) + dc_pad(dv * ATTN_TQ * sizeof(float), DC_ALIGN);
+typedef struct attn_shape {
+    int64_t dk, dv, n_q, n_kv, H, Hkv, G, B;
+    int64_t nt;        /* query tiles                    */
+    int64_t n_chunks;  /* kv chunks (1 unless split)     */
+    int64_t P;         /* (head, query) pairs per item   */
+    bool    split;
+} attn_shape;
+
+static attn_shape shape_of(const dc_tensor *dst) {
+    const dc_tensor *q = dst->src[0], *k = dst->src[1];
+    attn_shape s = { .dk = q->ne[0], .dv = dst->ne[0], .n_q = q->ne[1], .n_kv = k->ne[1],
+                     .H = q->ne[2], .Hkv = k->ne[2], .B = q->ne[3] };
+    s.G = s.H / s.Hkv;
+    s.nt = (s.n_q + ATTN_TQ - 1) / ATTN_TQ;
+    s.split = s.n_q <= ATTN_SPLIT_Q && s.n_kv > ATTN_CHUNK;
+    s.n_chunks = s.split ? (s.n_kv + ATTN_CHUNK - 1) / ATTN_CHUNK : 1;
+    s.P = s.G * (s.n_q < ATTN_TQ ? s.n_q : ATTN_TQ);
+    return s;
+}
+
+/* ---- scratch ---------------------------------------------------------------------- */
+
+/* per thread: q rows [P, Dk], accumulators [P, Dv], scores [P, KB], m [P], s [P] */
+static size_t thread_bytes(const attn_shape *s) {
+    return dc_pad((size_t)(s->P * s->dk) * sizeof(float), DC_ALIGN) +
+           dc_pad((size_t)(s->P * s->dv) * sizeof(float), DC_ALIGN) +
+           dc_pad((size_t)(s->P * ATTN_KB) * sizeof(float), DC_ALIGN) +
+           2 * dc_pad((size_t)s->P * sizeof(float), DC_ALIGN);
+}
+
+/* partials of split items: per item and pair [Dv + 2] (acc, m, s) */
+static size_t partial_bytes(const attn_shape *s) {
+    if (!s->split) return 0;
+    return dc_pad((size_t)(s->B * s->Hkv * s->nt * s->n_chunks * s->P * (s->dv + 2)) * sizeof(float),
+                  DC_ALIGN);
 }
 
 size_t dc_cpu_flash_attn_work_size(const dc_tensor *dst, int n_threads) {
-    return attn_thread_bytes(dst) * (size_t)n_threads;
+    attn_shape s = shape_of(dst);
+    return partial_bytes(&s) + thread_bytes(&s) * (size_t)n_threads;
 }
 
 typedef struct attn_buf {
-    float *q;     /* [Dk, n] queries of the tile           */
-    float *k;     /* [Dk] current key row                  */
-    float *v;     /* [Dv] current value row                */
-    float *acc;   /* [Dv, n] unnormalized outputs          */
+    float *q, *acc, *sc, *m, *s;
 } attn_buf;
 
-typedef struct attn_state {
-    float m[ATTN_TQ];   /* running max of the scores     */
-    float s[ATTN_TQ];   /* running sum of exp(score - m) */
-} attn_state;
-
-static attn_buf attn_buf_at(const dc_cpu_task *p, const dc_tensor *dst) {
-    const size_t dk = (size_t)dst->src[0]->ne[0], dv = (size_t)dst->ne[0];
-    char *base = (char *)p->wdata + attn_thread_bytes(dst) * (size_t)p->ith;
+static attn_buf buf_at(const dc_cpu_task *p, const attn_shape *s) {
+    char *base = (char *)p->wdata + partial_bytes(s) + thread_bytes(s) * (size_t)p->ith;
     attn_buf b;
     b.q = (float *)base;
-    base += dc_pad(dk * ATTN_TQ * sizeof(float), DC_ALIGN);
-    b.k = (float *)base;
-    base += dc_pad(dk * sizeof(float), DC_ALIGN);
-    b.v = (float *)base;
-    base += dc_pad(dv * sizeof(float), DC_ALIGN);
+    base += dc_pad((size_t)(s->P * s->dk) * sizeof(float), DC_ALIGN);
     b.acc = (float *)base;
+    base += dc_pad((size_t)(s->P * s->dv) * sizeof(float), DC_ALIGN);
+    b.sc = (float *)base;
+    base += dc_pad((size_t)(s->P * ATTN_KB) * sizeof(float), DC_ALIGN);
+    b.m = (float *)base;
+    base += dc_pad((size_t)s->P * sizeof(float), DC_ALIGN);
+    b.s = (float *)base;
     return b;
-}
-
-/* Row j of kv head hk in batch ib as f32: in place for F32, else via buf. */
-static const float *kv_row(const dc_tensor *t, int64_t n, int64_t j, int64_t hk, int64_t ib,
-                           float *buf) {
-    const char *row = dc_tensor_at(t, j, hk, ib);
-    if (t->type == DC_TYPE_F32) return (const float *)row;
-    dc_get_type_traits(t->type)->to_float(row, buf, n);
-    return buf;
 }
 
 static float mask_at(const dc_tensor *mask, int64_t j, int64_t iq) {
@@ -76,76 +101,171 @@ static float mask_at(const dc_tensor *mask, int64_t j, int64_t iq) {
                             (size_t)iq * mask->nb[1]);
 }
 
-static float dot_f32(const float *a, const float *b, int64_t n) {
-    float s = 0.0f;
-    for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
-    return s;
+/* ---- one item ---------------------------------------------------------------------- */
+
+typedef struct attn_item {
+    int64_t ib, hk, q0, j0, j1;
+    int     nq;         /* queries in the tile */
+} attn_item;
+
+/* Pair index: g * nq + i  <->  head hk * G + g, query q0 + i. */
+static void load_queries(const dc_tensor *q, const attn_shape *s, const attn_item *it, attn_buf *b) {
+    for (int64_t g = 0; g < s->G; g++)
+        for (int i = 0; i < it->nq; i++) {
+            const int64_t pr = g * it->nq + i;
+            const char *row = dc_tensor_at(q, it->q0 + i, it->hk * s->G + g, it->ib);
+            for (int64_t d = 0; d < s->dk; d++)
+                b->q[pr * s->dk + d] = *(const float *)(row + d * q->nb[0]);
+            memset(b->acc + pr * s->dv, 0, (size_t)s->dv * sizeof(float));
+            b->m[pr] = -INFINITY;
+            b->s[pr] = 0.0f;
+        }
 }
 
-/* Fold score sc with value row v into query qi's state and accumulator. */
-static void attn_update(attn_state *st, float *acc, int qi, float sc, const float *v, int64_t dv) {
-    if (sc > st->m[qi]) {
-        const float ms = expf(st->m[qi] - sc);   /* 0 for the first position */
-        for (int64_t i = 0; i < dv; i++) acc[i] = acc[i] * ms + v[i];
-        st->s[qi] = st->s[qi] * ms + 1.0f;
-        st->m[qi] = sc;
-    } else {
-        const float vs = expf(sc - st->m[qi]);
-        for (int64_t i = 0; i < dv; i++) acc[i] += vs * v[i];
-        st->s[qi] += vs;
-    }
-}
-
-/* Queries [q0, q0 + nq) of head h, batch ib. */
-static void attn_tile(const dc_tensor *dst, const attn_buf *b, int64_t ib, int64_t h, int64_t q0,
-                      int nq) {
-    const dc_tensor *q = dst->src[0], *k = dst->src[1], *v = dst->src[2], *mask = dst->src[3];
-    const int64_t dk = q->ne[0], dv = v->ne[0], n_kv = k->ne[1];
-    const int64_t hk = h / (q->ne[2] / k->ne[2]);
+/* Positions [j, j + n) for every pair: scores, one rescale, value rows. */
+static void attn_block(const dc_cpu_task *p, const dc_tensor *dst, const attn_shape *s,
+                       const attn_item *it, attn_buf *b, int64_t j, int n) {
+    const dc_tensor *k = dst->src[1], *v = dst->src[2], *mask = dst->src[3];
+    const dc_kq_dot_fn kq = p->k->kq_dot[dc_type_slot(k->type)];
+    const dc_axpy_fn axpy = p->k->axpy[dc_type_slot(v->type)];
     const float scale = dst->params.flash_attn.scale;
-    attn_state st;
-    for (int i = 0; i < nq; i++) {
-        const char *qr = dc_tensor_at(q, q0 + i, h, ib);
-        for (int64_t d = 0; d < dk; d++) b->q[i * dk + d] = *(const float *)(qr + d * q->nb[0]);
-        for (int64_t d = 0; d < dv; d++) b->acc[i * dv + d] = 0.0f;
-        st.m[i] = -INFINITY;
-        st.s[i] = 0.0f;
-    }
-    for (int64_t j = 0; j < n_kv; j++) {
-        int live = 0;
-        for (int i = 0; i < nq; i++) live |= mask_at(mask, j, q0 + i) != -INFINITY;
-        if (!live) continue;
-        const float *kr = kv_row(k, dk, j, hk, ib, b->k);
-        const float *vr = kv_row(v, dv, j, hk, ib, b->v);
-        for (int i = 0; i < nq; i++) {
-            const float mv = mask_at(mask, j, q0 + i);
-            if (mv == -INFINITY) continue;
-            const float sc = dot_f32(b->q + i * dk, kr, dk) * scale + mv;
-            attn_update(&st, b->acc + i * dv, i, sc, vr, dv);
+    const int64_t P = s->G * it->nq;
+    for (int jj = 0; jj < n; jj++) {
+        const char *krow = dc_tensor_at(k, j + jj, it->hk, it->ib);
+        for (int i = 0; i < it->nq; i++) {
+            const float mv = mask_at(mask, j + jj, it->q0 + i);
+            for (int64_t g = 0; g < s->G; g++) {
+                const int64_t pr = g * it->nq + i;
+                float d = -INFINITY;
+                if (mv != -INFINITY) {
+                    kq(s->dk, &d, b->q + pr * s->dk, krow);
+                    d = d * scale + mv;
+                }
+                b->sc[pr * ATTN_KB + jj] = d;
+            }
         }
     }
-    for (int i = 0; i < nq; i++) {
-        float *out = (float *)dc_tensor_at(dst, h, q0 + i, ib);
-        const float inv = st.s[i] == 0.0f ? 0.0f : 1.0f / st.s[i];
-        for (int64_t d = 0; d < dv; d++) out[d] = b->acc[i * dv + d] * inv;
+    /* new running max per pair; rescale what was accumulated */
+    for (int64_t pr = 0; pr < P; pr++) {
+        float bm = -INFINITY;
+        for (int jj = 0; jj < n; jj++) bm = fmaxf(bm, b->sc[pr * ATTN_KB + jj]);
+        if (bm > b->m[pr]) {
+            const float ms = expf(b->m[pr] - bm);   /* 0 for the first live block */
+            float *acc = b->acc + pr * s->dv;
+            for (int64_t d = 0; d < s->dv; d++) acc[d] *= ms;
+            b->s[pr] *= ms;
+            b->m[pr] = bm;
+        }
+        for (int jj = 0; jj < n; jj++) {
+            float *w = &b->sc[pr * ATTN_KB + jj];
+            *w = *w == -INFINITY ? 0.0f : expf(*w - b->m[pr]);
+            b->s[pr] += *w;
+        }
+    }
+    for (int jj = 0; jj < n; jj++) {
+        const char *vrow = dc_tensor_at(v, j + jj, it->hk, it->ib);
+        for (int64_t pr = 0; pr < P; pr++) {
+            const float w = b->sc[pr * ATTN_KB + jj];
+            if (w != 0.0f) axpy(s->dv, b->acc + pr * s->dv, w, vrow);
+        }
+    }
+}
+
+static void run_item(const dc_cpu_task *p, dc_tensor *dst, const attn_shape *s,
+                     const attn_item *it, attn_buf *b) {
+    load_queries(dst->src[0], s, it, b);
+    for (int64_t j = it->j0; j < it->j1; j += ATTN_KB)
+        attn_block(p, dst, s, it, b, j, (int)(it->j1 - j < ATTN_KB ? it->j1 - j : ATTN_KB));
+}
+
+/* Normalized output of pair pr to dst. */
+static void write_out(dc_tensor *dst, const attn_shape *s, const attn_item *it, int64_t pr,
+                      const float *acc, float sum) {
+    const int64_t g = pr / it->nq, i = pr % it->nq;
+    float *out = (float *)dc_tensor_at(dst, it->hk * s->G + g, it->q0 + i, it->ib);
+    const float inv = sum == 0.0f ? 0.0f : 1.0f / sum;
+    for (int64_t d = 0; d < s->dv; d++) out[d] = acc[d] * inv;
+}
+
+/* ---- the op ---------------------------------------------------------------------------- */
+
+static attn_item item_of(const attn_shape *s, int64_t w) {
+    attn_item it;
+    const int64_t ck = w % s->n_chunks, qt = (w / s->n_chunks) % s->nt;
+    it.hk = (w / (s->n_chunks * s->nt)) % s->Hkv;
+    it.ib = w / (s->n_chunks * s->nt * s->Hkv);
+    it.q0 = qt * ATTN_TQ;
+    it.nq = (int)(s->n_q - it.q0 < ATTN_TQ ? s->n_q - it.q0 : ATTN_TQ);
+    it.j0 = ck * ATTN_CHUNK * (s->split ? 1 : 0);
+    it.j1 = s->split ? (it.j0 + ATTN_CHUNK < s->n_kv ? it.j0 + ATTN_CHUNK : s->n_kv) : s->n_kv;
+    return it;
+}
+
+/* Merge the chunks of item w0 / n_chunks (chunk 0 first) into dst. */
+static void merge_chunks(dc_tensor *dst, const attn_shape *s, int64_t base_item, const float *part) {
+    const attn_item it = item_of(s, base_item);
+    const size_t stride = (size_t)(s->dv + 2);
+    const int64_t P = s->G * it.nq;
+    float acc[1024];
+    for (int64_t pr = 0; pr < P; pr++) {
+        float M = -INFINITY, S = 0.0f;
+        for (int64_t c = 0; c < s->n_chunks; c++) {
+            const float *pc = part + ((size_t)(base_item + c) * (size_t)s->P + (size_t)pr) * stride;
+            M = fmaxf(M, pc[s->dv]);
+        }
+        for (int64_t d0 = 0; d0 < s->dv; d0 += 1024) {
+            const int64_t dn = s->dv - d0 < 1024 ? s->dv - d0 : 1024;
+            memset(acc, 0, (size_t)dn * sizeof(float));
+            S = 0.0f;
+            for (int64_t c = 0; c < s->n_chunks; c++) {
+                const float *pc = part + ((size_t)(base_item + c) * (size_t)s->P + (size_t)pr) * stride;
+                if (pc[s->dv] == -INFINITY) continue;
+                const float f = expf(pc[s->dv] - M);
+                S += pc[s->dv + 1] * f;
+                for (int64_t d = 0; d < dn; d++) acc[d] += pc[d0 + d] * f;
+            }
+            const int64_t g = pr / it.nq, i = pr % it.nq;
+            float *out = (float *)dc_tensor_at(dst, it.hk * s->G + g, it.q0 + i, it.ib) + d0;
+            const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+            for (int64_t d = 0; d < dn; d++) out[d] = acc[d] * inv;
+        }
     }
 }
 
 void dc_cpu_op_flash_attn(const dc_cpu_task *p, dc_tensor *dst) {
-    const dc_tensor *q = dst->src[0];
-    const int64_t n_q = q->ne[1], H = q->ne[2], B = q->ne[3];
-    if (attn_thread_bytes(dst) * (size_t)p->nth > p->wsize) {
-        dc_cpu_fail(p, DC_ERR_INTERNAL, "flash_attn: scratch of %zu bytes, need %zu", p->wsize,
-                    attn_thread_bytes(dst) * (size_t)p->nth);
+    const attn_shape s = shape_of(dst);
+    const size_t need = dc_cpu_flash_attn_work_size(dst, p->nth);
+    const dc_tensor *k = dst->src[1], *v = dst->src[2];
+    if (need > p->wsize || !p->k->kq_dot[dc_type_slot(k->type)] || !p->k->axpy[dc_type_slot(v->type)]) {
+        if (p->ith == 0)
+            dc_cpu_fail(p, DC_ERR_INTERNAL, "flash_attn: scratch %zu of %zu bytes or no row "
+                        "kernel for %s / %s", p->wsize, need, dc_type_name(k->type),
+                        dc_type_name(v->type));
         return;
     }
-    const attn_buf b = attn_buf_at(p, dst);
-    const int64_t nt = (n_q + ATTN_TQ - 1) / ATTN_TQ;
+    attn_buf b = buf_at(p, &s);
+    float *part = (float *)p->wdata;
+    const int64_t n_items = s.B * s.Hkv * s.nt * s.n_chunks;
     int64_t w0, w1;
-    dc_cpu_split(p, B * H * nt, &w0, &w1);
+    dc_cpu_split(p, n_items, &w0, &w1);
     for (int64_t w = w0; w < w1; w++) {
-        const int64_t qt = w % nt, h = (w / nt) % H, ib = w / (nt * H);
-        const int64_t q0 = qt * ATTN_TQ;
-        attn_tile(dst, &b, ib, h, q0, (int)(n_q - q0 < ATTN_TQ ? n_q - q0 : ATTN_TQ));
+        const attn_item it = item_of(&s, w);
+        run_item(p, dst, &s, &it, &b);
+        const int64_t P = s.G * it.nq;
+        for (int64_t pr = 0; pr < P; pr++) {
+            if (!s.split) {
+                write_out(dst, &s, &it, pr, b.acc + pr * s.dv, b.s[pr]);
+                continue;
+            }
+            float *pc = part + ((size_t)w * (size_t)s.P + (size_t)pr) * (size_t)(s.dv + 2);
+            memcpy(pc, b.acc + pr * s.dv, (size_t)s.dv * sizeof(float));
+            pc[s.dv] = b.m[pr];
+            pc[s.dv + 1] = b.s[pr];
+        }
     }
+    if (!s.split) return;
+    dc_cpu_barrier();
+    int64_t g0, g1;
+    dc_cpu_split(p, n_items / s.n_chunks, &g0, &g1);
+    for (int64_t g = g0; g < g1; g++) merge_chunks(dst, &s, g * s.n_chunks, part);
 }
