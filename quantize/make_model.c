@@ -7,7 +7,13 @@
  * (--help lists every option.) The files are complete models with the keys,
  * tensor names and shapes llama.cpp writes (spec/deepseek-arch.md §5,
  * fixtures/README.md), including the fixtures' toy gpt2 tokenizer, so every
- * deepc program and the numpy reference can run them. Used to test shapes
+ * deepc program and the numpy reference can run them. --tokenizer-hf DIR
+ * puts a real tokenizer in instead (a Hugging Face folder, converted by
+ * dc_hf_tokenizer_to_gguf; n_vocab becomes its size, or --vocab when that is
+ * larger, padded with [PAD<id>] tokens as llama.cpp's converter pads V3 to
+ * 129280), with the folder's chat template; --chat-template NAME writes a
+ * built-in format name as tokenizer.chat_template (dc_chat_format_detect
+ * accepts names), so chat programs know the format of a toy model too. Used to test shapes
  * the fixtures do not cover (real V2-Lite / V3 layer shapes, legacy MLA,
  * softmax routing with groups, ...) and, with --break, error paths.
  *
@@ -23,7 +29,9 @@
  * of the output file plus one row of floats per thread; never a whole F32
  * copy of a quantized tensor.
  */
+#include <deepc/chat.h>
 #include <deepc/gguf.h>
+#include <deepc/tokenizer.h>
 
 #include "mix.h"
 
@@ -75,6 +83,9 @@ typedef struct config {
     break_kind  brk;
     int32_t     n_threads;
     const char *out;
+    const char *tokenizer_hf;  /* Hugging Face tokenizer folder, or NULL     */
+    const char *chat_template; /* built-in chat format name, or NULL         */
+    int32_t     vocab_given;   /* --vocab was on the command line            */
 } config;
 
 /* Shapes of one preset; fields a preset leaves 0 keep the arch defaults. */
@@ -225,6 +236,8 @@ static const struct option {
     OPT("--threads",      O_I32,  n_threads,     FOR_ALL,   "threads (default: all CPUs; the file does not depend on it)"),
     OPT("--name",         O_STR,  name,          FOR_ALL,   "general.name"),
     OPT("--pre",          O_STR,  pre,           FOR_ALL,   "tokenizer.ggml.pre"),
+    OPT("--tokenizer-hf", O_STR,  tokenizer_hf,  FOR_ALL,   "Hugging Face tokenizer folder (tokenizer.json, tokenizer_config.json) instead of the toy one"),
+    OPT("--chat-template", O_STR, chat_template, FOR_ALL,   "built-in chat format name written as tokenizer.chat_template (deepseek3, deepseek-r1, chatml, llama3, ...)"),
     OPT("-o",             O_STR,  out,           FOR_ALL,   "output file"),
 #undef OPT
 };
@@ -241,7 +254,7 @@ static void usage(FILE *f) {
                "  --gating softmax|sigmoid          router (sigmoid adds exp_probs_b)\n"
                "  --break missing-tensor|wrong-shape|unknown-arch|experts-used|missing-key\n");
     for (size_t i = 0; i < sizeof options / sizeof options[0]; i++)
-        fprintf(f, "  %-14s %-18s %s%s\n", options[i].name,
+        fprintf(f, "  %-15s %-17s %s%s\n", options[i].name,
                 options[i].kind == O_FLAG ? "" : options[i].kind == O_STR ? "S" :
                 options[i].kind == O_F32 ? "F" : "N", options[i].help,
                 options[i].for_arch == FOR_DS ? " [deepseek2]" :
@@ -354,6 +367,7 @@ static int parse_args(int argc, char **argv, config *c) {
                 return -1;
             }
             if ((used = set_option(c, o, v)) < 0) return -1;
+            if (!strcmp(o->name, "--vocab")) c->vocab_given = 1;
         }
         i += used;
     }
@@ -373,6 +387,9 @@ static int check_config(config *c) {
     else if (c->n_vocab < 259) why = "--vocab must be >= 259 (256 byte tokens + 3 special)";
     else if (c->n_threads < 1) why = "--threads must be >= 1";
     else if (c->mix != DC_MIX_NONE && c->type != DC_TYPE_F32) why = "--type and --mix exclude each other";
+    else if (c->chat_template && dc_chat_format_from_name(c->chat_template) == DC_CHAT_FORMAT_UNKNOWN)
+        why = "--chat-template must name a built-in format (deepseek3, deepseek-r1, deepseek-v3.1, "
+              "deepseek2, chatml, qwen3, llama3)";
     if (!why && c->arch == ARCH_DEEPSEEK2) {
         if (c->n_dense > c->n_layer) why = "--dense-layers exceeds --layers";
         else if (c->kv_lora < 1 || c->d_nope < 1 || c->d_v < 1 || c->d_rope < 2 || c->d_rope % 2)
@@ -845,6 +862,60 @@ static dc_status write_tokenizer(kw *k, const config *c) {
     return k->st;
 }
 
+/* ---- a Hugging Face tokenizer -------------------------------------------------
+ * Built once to learn its size (and, when --vocab pads it, its tokens), then
+ * converted onto the writer by the library's converter. */
+
+static dc_status open_hf_tokenizer(config *c, dc_tokenizer **t) {
+    dc_status st = dc_tokenizer_from_hf(c->tokenizer_hf, t);
+    if (st != DC_OK) return st;
+    int32_t n = dc_tokenizer_n_vocab(*t);
+    if (c->vocab_given && c->n_vocab < n) {
+        fprintf(stderr, "deepc-make-model: --vocab %d is below the tokenizer's %d tokens\n",
+                c->n_vocab, n);
+        dc_tokenizer_free(*t);
+        *t = NULL;
+        return DC_ERR_INVALID_ARG;
+    }
+    if (!c->vocab_given) c->n_vocab = n;
+    return DC_OK;
+}
+
+/* The converted keys, with the token list padded to n_vocab by UNUSED
+ * "[PAD<id>]" tokens when the model has more rows than the tokenizer. */
+static dc_status write_hf_tokenizer(kw *k, const config *c, const dc_tokenizer *t) {
+    dc_status st = dc_hf_tokenizer_to_gguf(c->tokenizer_hf, k->w);
+    const int32_t n = dc_tokenizer_n_vocab(t), V = c->n_vocab;
+    if (st != DC_OK || V == n) return st;
+    const char **tok = calloc((size_t)V, sizeof *tok);
+    int32_t *type = calloc((size_t)V, sizeof *type);
+    char *pad = calloc((size_t)(V - n), 24);
+    if (!tok || !type || !pad) st = DC_ERR_NOMEM;
+    for (int32_t i = 0; st == DC_OK && i < V; i++) {
+        if (i < n) {
+            tok[i] = dc_tokenizer_token_text(t, i);
+            type[i] = (int32_t)dc_tokenizer_token_type(t, i);
+        } else {
+            char *p = pad + (size_t)(i - n) * 24;
+            snprintf(p, 24, "[PAD%d]", (int)i);
+            tok[i] = p;
+            type[i] = DC_TOKEN_TYPE_UNUSED;
+        }
+    }
+    if (st == DC_OK) st = dc_gguf_set_arr_str(k->w, "tokenizer.ggml.tokens", tok, (uint64_t)V);
+    if (st == DC_OK)
+        st = dc_gguf_set_arr(k->w, "tokenizer.ggml.token_type", DC_GGUF_I32, type, (uint64_t)V);
+    free(tok); free(type); free(pad);
+    return st;
+}
+
+static dc_status write_any_tokenizer(kw *k, const config *c, const dc_tokenizer *hf) {
+    dc_status st = hf ? write_hf_tokenizer(k, c, hf) : write_tokenizer(k, c);
+    if (st == DC_OK && c->chat_template)
+        st = dc_gguf_set_str(k->w, "tokenizer.chat_template", c->chat_template);
+    return st;
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 static int fail(const char *what, dc_status st) {
@@ -885,6 +956,11 @@ int main(int argc, char **argv) {
     config c;
     if (parse_args(argc, argv, &c) < 0 || check_config(&c) < 0) return 2;
     double t0 = now();
+    dc_tokenizer *hf = NULL;
+    if (c.tokenizer_hf) {
+        dc_status st = open_hf_tokenizer(&c, &hf);
+        if (st != DC_OK) return st == DC_ERR_INVALID_ARG ? 2 : fail(c.tokenizer_hf, st);
+    }
     tlist l = { 0 };
     build_tensors(&l, &c);
     if (l.oom) return fail("tensor list", DC_ERR_NOMEM);
@@ -898,7 +974,7 @@ int main(int argc, char **argv) {
              .skip = c.brk != BREAK_MISSING_KEY ? NULL :
                      c.arch == ARCH_DEEPSEEK2 ? "attention.kv_lora_rank" : "feed_forward_length" };
     write_model_keys(&k, &c);
-    st = k.st == DC_OK ? write_tokenizer(&k, &c) : k.st;
+    st = k.st == DC_OK ? write_any_tokenizer(&k, &c, hf) : k.st;
     size_t bytes = 0;
     char what[128];
     snprintf(what, sizeof what, "%s", c.out);
@@ -911,6 +987,7 @@ int main(int argc, char **argv) {
                c.mix != DC_MIX_NONE ? dc_mix_name(c.mix) : dc_type_name(c.type),
                (unsigned long long)c.seed, now() - t0);
     dc_gguf_writer_free(w);
+    dc_tokenizer_free(hf);
     for (size_t i = 0; i < l.n; i++) free(l.v[i].data);
     free(l.v);
     return rc;

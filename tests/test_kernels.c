@@ -6,7 +6,8 @@
  *                 sums are exact in every ISA; only the float order may move)
  *   quantize_act  every activation format: the same bytes as scalar
  *   gemm          bit-identical to the same ISA's vec_dot, every tile shape
- *   kq_dot/axpy   attention rows of the cache types; dequant: exact
+ *   kq_dot/axpy   attention rows of the cache types; dequant: exact, for the
+ *                 cache types and every weight type
  * An ISA table is built the way dispatch.c builds it: scalar, then each
  * level the CPU supports overrides its entries.
  */
@@ -223,6 +224,36 @@ START_TEST(test_rows) {
 }
 END_TEST
 
+/* dequant of every weight type (the reference converters): the same bits */
+START_TEST(test_dequant_weights) {
+    const isa_case *ic = &isas[_i];
+    dc_cpu_kernels scalar, k;
+    if (!isa_table(ic->isa, &k)) return;
+    dc_cpu_kernels_init_scalar(&scalar);
+    dc_test_rng rng;
+    dc_test_rng_seed(&rng, dc_test_seed() + 13);
+    for (int ti = 0; ti < N_WEIGHT_TYPES; ti++) {
+        const dc_type wt = weight_types[ti];
+        const int ws = dc_type_slot(wt);
+        if (!k.dequant[ws]) continue;
+        for (int si = 0; si < 5; si += 2) {
+            const int64_t n = row_len(wt, si);
+            float *x = malloc((size_t)n * sizeof *x), *y0 = malloc((size_t)n * sizeof *y0);
+            float *y1 = malloc((size_t)n * sizeof *y1);
+            void *row = random_row(&rng, wt, n, x);
+            scalar.dequant[ws](row, y0, n);
+            k.dequant[ws](row, y1, n);
+            ck_assert_msg(memcmp(y0, y1, (size_t)n * sizeof *y0) == 0, "%s dequant %s n=%lld",
+                          ic->name, dc_type_name(wt), (long long)n);
+            free(row);
+            free(x);
+            free(y0);
+            free(y1);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_dispatch) {
     const dc_cpu_kernels *k = dc_cpu_get_kernels();
     /* every weight type has a dot and its activation a quantizer, at any level */
@@ -243,6 +274,7 @@ static Suite *kernels_suite(void) {
     tcase_add_test(tc, test_dispatch);
     tcase_add_loop_test(tc, test_vec_dot_and_gemm, 0, 3);
     tcase_add_loop_test(tc, test_rows, 0, 3);
+    tcase_add_loop_test(tc, test_dequant_weights, 0, 3);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -131,9 +131,11 @@ static void build_info(void) {
     const cpu_features *f = &g_features;
     snprintf(g_info, sizeof g_info,
              "deepc %s | CPU kernels: %s | AVX2 %d FMA %d F16C %d AVX512F %d BW %d VL %d "
-             "VNNI %d BF16 %d NEON %d | physical cores %d | OpenMP yes | BLAS %s | CUDA %s",
+             "VNNI %d BF16 %d NEON %d DOTPROD %d I8MM %d | physical cores %d | OpenMP yes | "
+             "BLAS %s | CUDA %s",
              dc_version(), isa_name(k->isa), f->avx2, f->fma, f->f16c, f->avx512f, f->avx512bw,
-             f->avx512vl, f->avx512vnni, f->avx512bf16, f->neon, dc_cpu_physical_cores(),
+             f->avx512vl, f->avx512vnni, f->avx512bf16, f->neon, f->dotprod, f->i8mm,
+             dc_cpu_physical_cores(),
              DC_HAVE_BLAS ? "OpenBLAS" : "no", DC_HAVE_CUDA ? "yes" : "not built");
 }
 

@@ -103,15 +103,20 @@ static char *read_all(const char *path, size_t *len) {
 
 /* ---- encoding ---------------------------------------------------------------------- */
 
-/* Tokenize into *ids (malloc'd); returns the count or -1. */
+/* Tokenize into *ids (malloc'd); returns the count or -1. One call: a
+ * buffer of 3 * n + 1 ids always suffices (include/deepc/tokenizer.h). */
 static int32_t encode(const dc_tokenizer *t, const options *o, const char *s, size_t n,
                       dc_token **ids) {
     int32_t cnt = 0;
     *ids = NULL;
-    if (dc_tokenize(t, s, n, o->bos, o->special, NULL, 0, &cnt) != DC_OK) return -1;
-    *ids = malloc(((size_t)cnt + 1) * sizeof **ids);
+    if (n > (INT32_MAX - 1) / 3) {
+        fprintf(stderr, "deepc-tokenize: input of %zu bytes is too long\n", n);
+        return -1;
+    }
+    int32_t cap = (int32_t)(3 * n + 1);
+    *ids = malloc((size_t)cap * sizeof **ids);
     if (!*ids) return -1;
-    if (dc_tokenize(t, s, n, o->bos, o->special, *ids, cnt, &cnt) != DC_OK) return -1;
+    if (dc_tokenize(t, s, n, o->bos, o->special, *ids, cap, &cnt) != DC_OK) return -1;
     return cnt;
 }
 

@@ -21,6 +21,9 @@
  * order at contiguous aligned offsets, names < 64 bytes, padding after the
  * last tensor. It stores one XXH3-64 per tensor under the metadata key
  * "deepc.checksum.xxh3" (u64 array, tensor order); dc_gguf_verify() checks it.
+ * It writes either in one call from borrowed tensor data, or streaming, for
+ * files larger than memory: tensors declared by shape, the header written
+ * first, then the data piece by piece (see "streaming" below).
  */
 #ifndef DEEPC_GGUF_H
 #define DEEPC_GGUF_H
@@ -153,6 +156,8 @@ dc_status dc_gguf_set_arr_str(dc_gguf_writer *w, const char *key,
                               const char *const *v, uint64_t n);
 /* Copy every key of g except DC_GGUF_CHECKSUM_KEY, values verbatim. */
 dc_status dc_gguf_copy_kv(dc_gguf_writer *w, const dc_gguf *g);
+/* Remove key if it is set (later keys move up one place); DC_OK either way. */
+dc_status dc_gguf_unset(dc_gguf_writer *w, const char *key);
 
 /* Add a tensor (file order = call order). data (dc_row_size(type, ne[0]) *
  * rows bytes; NULL allowed only for 0 bytes) is borrowed until the last
@@ -169,6 +174,45 @@ dc_status dc_gguf_add_tensor(dc_gguf_writer *w, const char *name, dc_type type,
  * file cannot be written (a partial file is removed). The writer stays
  * usable: it can be written again. */
 dc_status dc_gguf_writer_write(dc_gguf_writer *w, const char *path);
+
+/* ---- streaming ----------------------------------------------------------------
+ * Writing a file whose tensor data never sits in memory at once:
+ *   1. set keys, dc_gguf_declare_tensor() every tensor (name, type, shape);
+ *   2. dc_gguf_writer_begin(): writes the header, every offset computed from
+ *      the shapes, with DC_GGUF_CHECKSUM_KEY reserved (one u64 per tensor);
+ *   3. dc_gguf_writer_append(): the tensor data in declaration order, in
+ *      pieces of any size (a row at a time is typical; a piece may span
+ *      tensors), hashed on the way (XXH3-64 streaming state);
+ *   4. dc_gguf_writer_finish(): pads the last tensor, seeks back, patches the
+ *      checksums and closes. The file equals what dc_gguf_writer_write()
+ *      makes from the same keys and data.
+ * Memory: the writer holds no tensor data. Between begin and finish, keys
+ * and tensors cannot change (DC_ERR_INVALID_ARG). Any failure while
+ * streaming (I/O, too many bytes, finishing early) closes and removes the
+ * partial file, and later calls return DC_ERR_IO until a new begin;
+ * dc_gguf_writer_free() during streaming also removes it. After finish the
+ * writer can begin again. */
+
+/* Declare a tensor whose data will be streamed: as dc_gguf_add_tensor
+ * without data (same argument checks). A writer holding declared tensors can
+ * only be written by streaming: dc_gguf_writer_write() refuses it. */
+dc_status dc_gguf_declare_tensor(dc_gguf_writer *w, const char *name, dc_type type,
+                                 int n_dims, const int64_t *ne);
+/* Create path and write the header. DC_ERR_INVALID_ARG if streaming already
+ * began, a tensor was added with data (dc_gguf_add_tensor), or the alignment
+ * key is bad; DC_ERR_IO if the file cannot be created or written. */
+dc_status dc_gguf_writer_begin(dc_gguf_writer *w, const char *path);
+/* Append n bytes of tensor data (data may be NULL only when n is 0).
+ * DC_ERR_INVALID_ARG when not streaming or when the bytes go past the last
+ * tensor (the file is removed); DC_ERR_IO on a write error. */
+dc_status dc_gguf_writer_append(dc_gguf_writer *w, const void *data, size_t n);
+/* Index of the tensor the next appended byte belongs to (its bytes so far in
+ * *done if not NULL): 0..n_tensors, n_tensors when all are complete; -1 when
+ * not streaming. */
+int64_t   dc_gguf_writer_current(const dc_gguf_writer *w, size_t *done);
+/* Complete the file. DC_ERR_INVALID_ARG naming the first tensor that lacks
+ * data (the file is removed), DC_ERR_IO on a write error. */
+dc_status dc_gguf_writer_finish(dc_gguf_writer *w);
 
 #ifdef __cplusplus
 }

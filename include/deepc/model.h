@@ -140,6 +140,44 @@ typedef struct dc_memory_estimate {
 
 dc_status dc_session_memory(const dc_session *s, dc_memory_estimate *out);
 
+/* ---- session state files -----------------------------------------------------
+ * A state file holds what a session needs to continue a conversation later:
+ * the model's identity (arch, n_layer, n_embd, n_vocab, a fingerprint of a
+ * few weights), the cache type, n_past, the tokens that filled the cache and
+ * the cache rows [0, n_past) of every layer, followed by an XXH3-64 of all
+ * the bytes before it. Rows are stored as the cache holds them (little-endian
+ * hosts, as GGUF). Size: about n_past * dc_model_kv_bytes_per_token(). */
+
+/* Write s's state to path (written to path + ".tmp", then renamed over
+ * path: a failed save leaves no partial file and an older state intact).
+ * tokens[0..n_tokens) is the token history kept with it: n_tokens is 0 (no
+ * history; tokens may be NULL) or dc_session_n_past(s), and every id is
+ * inside the vocabulary, else DC_ERR_INVALID_ARG. DC_ERR_IO when the file
+ * cannot be written. The session is not modified. */
+dc_status dc_session_save(const dc_session *s, const char *path, const dc_token *tokens,
+                          int32_t n_tokens);
+
+/* Restore a state written by dc_session_save into s, whose model and cache
+ * type must be the ones that wrote it; s's n_ctx may differ but must hold
+ * the state's n_past positions. Everything is checked before s is touched:
+ *   DC_ERR_IO        the file cannot be opened or read
+ *   DC_ERR_FORMAT    not a state file, or its lengths disagree with its size
+ *                    (a truncated or hostile file)
+ *   DC_ERR_UNSUPPORTED  a state format version this build does not know
+ *   DC_ERR_CHECKSUM  the XXH3-64 does not match (a damaged file)
+ *   DC_ERR_INVALID_ARG  the state belongs to another model or cache type
+ *                    (the message names what differs), or its history has
+ *                    more than cap tokens (the message gives the count)
+ *   DC_ERR_CONTEXT_FULL  s's n_ctx is smaller than the state's n_past
+ * On success the cache holds the state's rows, dc_session_n_past(s) is the
+ * state's n_past, no logits are available (decode a token to get some),
+ * tokens[0..*n_tokens) is the history (tokens may be NULL when cap is 0).
+ * If reading fails after s was touched (the file changed while being
+ * read), s is left empty (n_past 0) and the error returned. *n_tokens is 0
+ * on failure. */
+dc_status dc_session_load(dc_session *s, const char *path, dc_token *tokens, int32_t cap,
+                          int32_t *n_tokens);
+
 #ifdef __cplusplus
 }
 #endif

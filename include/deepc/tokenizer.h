@@ -56,9 +56,11 @@ typedef struct dc_tokenizer dc_tokenizer;
 
 /* Build a tokenizer from g's tokenizer.ggml.* keys (model "gpt2" only).
  * Everything needed is copied: g may be closed afterwards. *out is NULL on
- * failure: DC_ERR_NOT_FOUND (no tokenizer.ggml.tokens), DC_ERR_FORMAT (keys
- * of the wrong type, arrays of mismatched length, ids out of range, token
- * types outside 0..6, duplicate token strings), DC_ERR_UNSUPPORTED (another
+ * failure: DC_ERR_NOT_FOUND (no tokenizer.ggml.model or .tokens),
+ * DC_ERR_TYPE (a scalar key of the wrong type), DC_ERR_FORMAT (arrays of the
+ * wrong element type or mismatched length, ids out of range, token types
+ * outside 0..6, duplicate token strings, a merge that is not "left right",
+ * more than INT32_MAX - 1 tokens), DC_ERR_UNSUPPORTED (another
  * tokenizer model, an unknown pre-tokenizer: the message names it),
  * DC_ERR_NOMEM. Also reads deepc.tokenizer.normalizer ("NFC"), which deepc's
  * converter writes for tokenizers that normalize (Qwen); llama.cpp's files

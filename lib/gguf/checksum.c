@@ -5,7 +5,9 @@
  * excluded, as the u64 array DC_GGUF_CHECKSUM_KEY in tensor order; verify
  * recomputes them. XXH3 runs at memory bandwidth, so verifying costs about
  * one read of the file. xxHash is used header-only (XXH_INLINE_ALL): no link
- * dependency, and this is the only file that includes it.
+ * dependency, and this is the only file that includes it. The streaming
+ * writer hashes tensors piece by piece through dc_gguf_hash (XXH3's
+ * reset / update / digest), which gives the same value as one call.
  */
 #include "gguf_impl.h"
 
@@ -14,6 +16,33 @@
 
 uint64_t dc_gguf_xxh3(const void *data, size_t n) {
     return (uint64_t)XXH3_64bits(data, n);
+}
+
+/* XXH3_state_t wants 64-byte alignment, which dc_malloc gives. */
+struct dc_gguf_hash {
+    XXH3_state_t s;
+};
+
+dc_gguf_hash *dc_gguf_hash_new(void) {
+    dc_gguf_hash *h = dc_malloc(sizeof *h);
+    if (h) dc_gguf_hash_reset(h);
+    return h;
+}
+
+void dc_gguf_hash_reset(dc_gguf_hash *h) {
+    (void)XXH3_64bits_reset(&h->s);   /* cannot fail for a valid state */
+}
+
+void dc_gguf_hash_update(dc_gguf_hash *h, const void *data, size_t n) {
+    if (n) (void)XXH3_64bits_update(&h->s, data, n);
+}
+
+uint64_t dc_gguf_hash_digest(const dc_gguf_hash *h) {
+    return (uint64_t)XXH3_64bits_digest(&h->s);
+}
+
+void dc_gguf_hash_free(dc_gguf_hash *h) {
+    dc_free(h);
 }
 
 dc_status dc_gguf_verify(const dc_gguf *g) {

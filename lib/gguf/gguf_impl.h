@@ -83,4 +83,14 @@ static inline uint64_t dc_gguf_rd64(const uint8_t *p) {
 /* XXH3-64 (seed 0) of n bytes: the per-tensor checksum. */
 uint64_t dc_gguf_xxh3(const void *data, size_t n);
 
+/* The same checksum over data given in pieces (the streaming writer):
+ * new (NULL on out of memory) starts empty; digest after any number of
+ * updates equals dc_gguf_xxh3 of their concatenation; reset empties it. */
+typedef struct dc_gguf_hash dc_gguf_hash;
+dc_gguf_hash *dc_gguf_hash_new(void);
+void          dc_gguf_hash_reset(dc_gguf_hash *h);
+void          dc_gguf_hash_update(dc_gguf_hash *h, const void *data, size_t n);
+uint64_t      dc_gguf_hash_digest(const dc_gguf_hash *h);
+void          dc_gguf_hash_free(dc_gguf_hash *h);   /* NULL: no-op */
+
 #endif /* DEEPC_GGUF_IMPL_H */

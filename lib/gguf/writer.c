@@ -13,6 +13,13 @@
  * u32 power of two. DC_GGUF_CHECKSUM_KEY is always written last among the
  * keys, recomputed from the data (a stale value set by the caller is ignored).
  *
+ * Streaming (dc_gguf_writer_begin / append / finish) writes the same bytes
+ * for tensors declared by shape only: the header goes out first with every
+ * offset computed from the shapes and the checksum array zeroed, data
+ * follows piece by piece through one XXH3 streaming state (reset at each
+ * tensor), and finish seeks back to patch the array. Only the header's
+ * position of that array and one u64 per tensor are kept.
+ *
  * Costs: setting a key or adding a tensor checks for an earlier one with the
  * same name by a linear scan, O(n^2) overall, which is nothing for the few
  * hundred keys and few thousand tensors a model has.
@@ -20,6 +27,7 @@
 #include "gguf_impl.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,16 +43,40 @@ typedef struct wtensor {
     dc_type     type;
     int         n_dims;
     int64_t     ne[DC_MAX_DIMS];
-    size_t      size;    /* bytes of data                          */
-    const void *data;    /* borrowed until dc_gguf_writer_write()  */
+    size_t      size;      /* bytes of data                          */
+    const void *data;      /* borrowed until dc_gguf_writer_write()  */
+    bool        declared;  /* data comes by dc_gguf_writer_append()   */
 } wtensor;
+
+/* The file being written: position and the first-error flag. */
+typedef struct out {
+    FILE    *f;
+    uint64_t pos;    /* bytes written so far */
+    bool     ok;
+} out;
+
+/* Streaming state, between dc_gguf_writer_begin() and _finish(). */
+typedef struct wstream {
+    out           o;          /* o.f != NULL while streaming             */
+    char         *path;       /* removed on failure                      */
+    bool          failed;     /* an error closed the file: refuse calls  */
+    size_t        align;
+    uint64_t      sums_pos;   /* file offset of the checksum array       */
+    uint64_t     *sums;       /* [n_tensors]                             */
+    dc_gguf_hash *hash;       /* state of tensor `cur`                   */
+    size_t        cur;        /* tensor receiving the next byte          */
+    size_t        done;       /* its bytes so far                        */
+} wstream;
 
 struct dc_gguf_writer {
     wkv     *kvs;        /* [n_kv], insertion order, capacity cap_kv */
     size_t   n_kv, cap_kv;
     wtensor *tensors;    /* [n_tensors], capacity cap_tensors       */
     size_t   n_tensors, cap_tensors;
+    wstream  s;
 };
+
+static void stream_abort(dc_gguf_writer *w);
 
 dc_status dc_gguf_writer_init(dc_gguf_writer **out) {
     DC_CHECK_ARG(out != NULL);
@@ -54,6 +86,8 @@ dc_status dc_gguf_writer_init(dc_gguf_writer **out) {
 
 void dc_gguf_writer_free(dc_gguf_writer *w) {
     if (!w) return;
+    stream_abort(w);
+    dc_free(w->s.path);
     for (size_t i = 0; i < w->n_kv; i++) {
         dc_free(w->kvs[i].key);
         dc_free(w->kvs[i].raw);
@@ -82,6 +116,8 @@ static void *grow(void *arr, size_t n, size_t *cap, size_t elem) {
 static dc_status set_raw(dc_gguf_writer *w, const char *key, uint32_t type,
                          const void *raw, size_t raw_size) {
     DC_CHECK_ARG(w != NULL && key != NULL);
+    if (w->s.o.f)
+        return dc_error(DC_ERR_INVALID_ARG, "key %s: the writer is streaming", key);
     size_t key_len = strlen(key);
     if (key_len == 0 || key_len > DC_GGUF_MAX_KEY)
         return dc_error(DC_ERR_INVALID_ARG, "key \"%.64s\": length %zu, want 1..%d", key,
@@ -115,8 +151,12 @@ static void put_le(uint8_t *p, uint64_t v, size_t n) {
 
 static dc_status set_scalar(dc_gguf_writer *w, const char *key, dc_gguf_type t, uint64_t v) {
     uint8_t b[8];
-    put_le(b, v, dc_gguf_type_size(t));
-    return set_raw(w, key, t, b, dc_gguf_type_size(t));
+    size_t  n = dc_gguf_type_size(t);
+    /* 1..8 for the scalar types; stated, or GCC for aarch64 warns that put_le
+     * may write past b */
+    DC_ASSERT(n >= 1 && n <= sizeof b);
+    put_le(b, v, n);
+    return set_raw(w, key, t, b, n);
 }
 
 dc_status dc_gguf_set_u8(dc_gguf_writer *w, const char *key, uint8_t v) {
@@ -250,6 +290,21 @@ dc_status dc_gguf_copy_kv(dc_gguf_writer *w, const dc_gguf *g) {
     return DC_OK;
 }
 
+dc_status dc_gguf_unset(dc_gguf_writer *w, const char *key) {
+    DC_CHECK_ARG(w != NULL && key != NULL);
+    if (w->s.o.f)
+        return dc_error(DC_ERR_INVALID_ARG, "key %s: the writer is streaming", key);
+    for (size_t i = 0; i < w->n_kv; i++) {
+        if (strcmp(w->kvs[i].key, key) != 0) continue;
+        dc_free(w->kvs[i].key);
+        dc_free(w->kvs[i].raw);
+        memmove(&w->kvs[i], &w->kvs[i + 1], (w->n_kv - i - 1) * sizeof *w->kvs);
+        w->n_kv--;
+        break;
+    }
+    return DC_OK;
+}
+
 /* ---- tensors ------------------------------------------------------------------ */
 
 /* Bytes of a tensor of this shape, or an error naming it. */
@@ -284,9 +339,11 @@ static dc_status shape_bytes(const char *name, dc_type type, int n_dims, const i
     return DC_OK;
 }
 
-dc_status dc_gguf_add_tensor(dc_gguf_writer *w, const char *name, dc_type type,
-                             int n_dims, const int64_t *ne, const void *data) {
+static dc_status add_tensor(dc_gguf_writer *w, const char *name, dc_type type, int n_dims,
+                            const int64_t *ne, const void *data, bool declared) {
     DC_CHECK_ARG(w != NULL && name != NULL && ne != NULL);
+    if (w->s.o.f)
+        return dc_error(DC_ERR_INVALID_ARG, "tensor %s: the writer is streaming", name);
     size_t len = strlen(name);
     if (len == 0 || len >= DC_MAX_NAME)
         return dc_error(DC_ERR_INVALID_ARG, "tensor \"%.64s\": name is %zu bytes, want "
@@ -294,10 +351,10 @@ dc_status dc_gguf_add_tensor(dc_gguf_writer *w, const char *name, dc_type type,
     for (size_t i = 0; i < w->n_tensors; i++)
         if (strcmp(w->tensors[i].name, name) == 0)
             return dc_error(DC_ERR_INVALID_ARG, "tensor %s: added twice", name);
-    wtensor t = { .type = type, .n_dims = n_dims, .data = data };
+    wtensor t = { .type = type, .n_dims = n_dims, .data = data, .declared = declared };
     dc_status st = shape_bytes(name, type, n_dims, ne, t.ne, &t.size);
     if (st != DC_OK) return st;
-    if (!data && t.size > 0)
+    if (!declared && !data && t.size > 0)
         return dc_error(DC_ERR_INVALID_ARG, "tensor %s: NULL data for %zu bytes", name,
                         t.size);
     memcpy(t.name, name, len + 1);
@@ -308,13 +365,17 @@ dc_status dc_gguf_add_tensor(dc_gguf_writer *w, const char *name, dc_type type,
     return DC_OK;
 }
 
-/* ---- writing --------------------------------------------------------------------- */
+dc_status dc_gguf_add_tensor(dc_gguf_writer *w, const char *name, dc_type type,
+                             int n_dims, const int64_t *ne, const void *data) {
+    return add_tensor(w, name, type, n_dims, ne, data, false);
+}
 
-typedef struct out {
-    FILE    *f;
-    uint64_t pos;    /* bytes written so far */
-    bool     ok;
-} out;
+dc_status dc_gguf_declare_tensor(dc_gguf_writer *w, const char *name, dc_type type,
+                                 int n_dims, const int64_t *ne) {
+    return add_tensor(w, name, type, n_dims, ne, NULL, true);
+}
+
+/* ---- writing --------------------------------------------------------------------- */
 
 static void put(out *o, const void *p, size_t n) {
     if (o->ok && n && fwrite(p, 1, n, o->f) != n) o->ok = false;
@@ -355,9 +416,10 @@ static dc_status writer_alignment(const dc_gguf_writer *w, size_t *align) {
     return DC_OK;
 }
 
-/* Header, keys (checksums last), tensor infos with running aligned offsets. */
+/* Header, keys (checksums last), tensor infos with running aligned offsets.
+ * *sums_pos (if not NULL) gets the file offset of the checksum array. */
 static dc_status write_header(const dc_gguf_writer *w, out *o, size_t align,
-                              const uint64_t *sums) {
+                              const uint64_t *sums, uint64_t *sums_pos) {
     size_t n_kv = 1;
     for (size_t i = 0; i < w->n_kv; i++) n_kv += strcmp(w->kvs[i].key, DC_GGUF_CHECKSUM_KEY) != 0;
     put(o, DC_GGUF_MAGIC, 4);
@@ -374,6 +436,7 @@ static dc_status write_header(const dc_gguf_writer *w, out *o, size_t align,
     put_u32(o, DC_GGUF_ARRAY);
     put_u32(o, DC_GGUF_U64);
     put_u64(o, w->n_tensors);
+    if (sums_pos) *sums_pos = o->pos;
     for (size_t i = 0; i < w->n_tensors; i++) put_u64(o, sums[i]);
     size_t offset = 0;
     for (size_t i = 0; i < w->n_tensors; i++) {
@@ -396,6 +459,11 @@ dc_status dc_gguf_writer_write(dc_gguf_writer *w, const char *path) {
     size_t align;
     bool created = false;
     out o = { NULL, 0, true };
+    if (w->s.o.f) return dc_error(DC_ERR_INVALID_ARG, "gguf writer: streaming has begun");
+    for (size_t i = 0; i < w->n_tensors; i++)
+        if (w->tensors[i].declared && w->tensors[i].size > 0)
+            return dc_error(DC_ERR_INVALID_ARG, "tensor %s: declared without data; stream "
+                            "it (dc_gguf_writer_begin)", w->tensors[i].name);
     dc_status st = writer_alignment(w, &align);
     if (st != DC_OK) return st;
     uint64_t *sums = dc_malloc(w->n_tensors * sizeof *sums);
@@ -408,7 +476,7 @@ dc_status dc_gguf_writer_write(dc_gguf_writer *w, const char *path) {
         st = dc_error(DC_ERR_IO, "cannot create: %s", strerror(errno));
         goto fail;
     }
-    if ((st = write_header(w, &o, align, sums)) != DC_OK) goto fail;
+    if ((st = write_header(w, &o, align, sums, NULL)) != DC_OK) goto fail;
     for (size_t i = 0; i < w->n_tensors && o.ok; i++) {
         put(&o, w->tensors[i].data, w->tensors[i].size);
         put_pad(&o, align);
@@ -430,5 +498,149 @@ fail:
     if (o.f) fclose(o.f);
     if (created) remove(path);
     dc_free(sums);
+    return st;
+}
+
+/* ---- streaming ------------------------------------------------------------------- */
+
+/* Close and remove a partial file; later calls fail until a new begin. */
+static void stream_abort(dc_gguf_writer *w) {
+    wstream *s = &w->s;
+    if (s->o.f) {
+        fclose(s->o.f);
+        s->o.f = NULL;
+        if (s->path) remove(s->path);
+        s->failed = true;
+    }
+    dc_free(s->sums);
+    s->sums = NULL;
+    dc_gguf_hash_free(s->hash);
+    s->hash = NULL;
+}
+
+static dc_status stream_fail(dc_gguf_writer *w, dc_status st) {
+    stream_abort(w);
+    return st;
+}
+
+static dc_status stream_check(const dc_gguf_writer *w) {
+    if (w->s.o.f) return DC_OK;
+    if (w->s.failed)
+        return dc_error(DC_ERR_IO, "gguf writer: the stream failed earlier and its file "
+                        "was removed");
+    return dc_error(DC_ERR_INVALID_ARG, "gguf writer: not streaming (call "
+                    "dc_gguf_writer_begin first)");
+}
+
+/* Close every complete tensor from `cur` on (checksum, padding), so `cur` is
+ * the next tensor still owed bytes, or n_tensors. */
+static void stream_advance(dc_gguf_writer *w) {
+    wstream *s = &w->s;
+    while (s->cur < w->n_tensors && s->done == w->tensors[s->cur].size) {
+        s->sums[s->cur] = dc_gguf_hash_digest(s->hash);
+        dc_gguf_hash_reset(s->hash);
+        put_pad(&s->o, s->align);
+        s->cur++;
+        s->done = 0;
+    }
+}
+
+dc_status dc_gguf_writer_begin(dc_gguf_writer *w, const char *path) {
+    DC_CHECK_ARG(w != NULL && path != NULL);
+    wstream *s = &w->s;
+    if (s->o.f) return dc_error(DC_ERR_INVALID_ARG, "gguf writer: streaming has begun");
+    for (size_t i = 0; i < w->n_tensors; i++)
+        if (!w->tensors[i].declared && w->tensors[i].size > 0)
+            return dc_error(DC_ERR_INVALID_ARG, "tensor %s: added with data; a streamed "
+                            "file needs dc_gguf_declare_tensor", w->tensors[i].name);
+    size_t align;
+    dc_status st = writer_alignment(w, &align);
+    if (st != DC_OK) return st;
+    char *p = dc_strdup(path);
+    uint64_t *sums = dc_calloc(w->n_tensors, sizeof *sums);
+    dc_gguf_hash *hash = dc_gguf_hash_new();
+    if (!p || !sums || !hash) {
+        dc_free(p);
+        dc_free(sums);
+        dc_gguf_hash_free(hash);
+        return DC_ERR_NOMEM;
+    }
+    dc_free(s->path);
+    *s = (wstream){ .o = { NULL, 0, true }, .path = p, .align = align, .sums = sums,
+                    .hash = hash };
+    s->o.f = fopen(path, "wb");
+    if (!s->o.f) {
+        st = dc_error(DC_ERR_IO, "cannot create: %s", strerror(errno));
+        stream_abort(w);   /* no file was created: a plain error, not `failed` */
+        return st;
+    }
+    st = write_header(w, &s->o, align, sums, &s->sums_pos);
+    if (st == DC_OK && !s->o.ok)
+        st = dc_error(DC_ERR_IO, "header write failed: %s", strerror(errno));
+    if (st != DC_OK) return stream_fail(w, st);
+    stream_advance(w);   /* leading empty tensors are complete already */
+    return DC_OK;
+}
+
+dc_status dc_gguf_writer_append(dc_gguf_writer *w, const void *data, size_t n) {
+    DC_CHECK_ARG(w != NULL && (data != NULL || n == 0));
+    dc_status st = stream_check(w);
+    if (st != DC_OK) return st;
+    wstream *s = &w->s;
+    const uint8_t *p = data;
+    while (n > 0 && s->o.ok) {
+        if (s->cur == w->n_tensors)
+            return stream_fail(w, dc_error(DC_ERR_INVALID_ARG, "gguf writer: %zu bytes "
+                                           "appended past the last tensor", n));
+        size_t k = w->tensors[s->cur].size - s->done;
+        if (k > n) k = n;
+        dc_gguf_hash_update(s->hash, p, k);
+        put(&s->o, p, k);
+        s->done += k;
+        p += k;
+        n -= k;
+        stream_advance(w);
+    }
+    if (!s->o.ok)
+        return stream_fail(w, dc_error(DC_ERR_IO, "write failed after %llu bytes: %s",
+                                       (unsigned long long)s->o.pos, strerror(errno)));
+    return DC_OK;
+}
+
+int64_t dc_gguf_writer_current(const dc_gguf_writer *w, size_t *done) {
+    if (!w || !w->s.o.f) return -1;
+    if (done) *done = w->s.done;
+    return (int64_t)w->s.cur;
+}
+
+dc_status dc_gguf_writer_finish(dc_gguf_writer *w) {
+    DC_CHECK_ARG(w != NULL);
+    dc_status st = stream_check(w);
+    if (st != DC_OK) return st;
+    wstream *s = &w->s;
+    if (s->cur < w->n_tensors)
+        return stream_fail(w, dc_error(DC_ERR_INVALID_ARG, "tensor %s: %zu of %zu bytes "
+                                       "appended before finish", w->tensors[s->cur].name,
+                                       s->done, w->tensors[s->cur].size));
+    /* the array sits in the header, far below LONG_MAX */
+    if (!s->o.ok || fflush(s->o.f) != 0 || s->sums_pos > (uint64_t)LONG_MAX ||
+        fseek(s->o.f, (long)s->sums_pos, SEEK_SET) != 0)
+        return stream_fail(w, dc_error(DC_ERR_IO, "write failed after %llu bytes: %s",
+                                       (unsigned long long)s->o.pos, strerror(errno)));
+    for (size_t i = 0; i < w->n_tensors; i++) put_u64(&s->o, s->sums[i]);
+    if (!s->o.ok)
+        return stream_fail(w, dc_error(DC_ERR_IO, "checksum write failed: %s",
+                                       strerror(errno)));
+    FILE *f = s->o.f;
+    s->o.f = NULL;
+    if (fclose(f) != 0) {
+        st = dc_error(DC_ERR_IO, "write failed on close: %s", strerror(errno));
+        remove(s->path);
+        s->failed = true;
+    }
+    dc_free(s->sums);
+    s->sums = NULL;
+    dc_gguf_hash_free(s->hash);
+    s->hash = NULL;
     return st;
 }

@@ -13,6 +13,11 @@
  * softmax gating (V2's group_limited_greedy, per DeepSeek's reference). The
  * peer engine (llama.cpp) uses the top-2 sum for both; deepc follows DeepSeek.
  * Files without group keys get plain global top-k, as in the peer.
+ *
+ * MTP: "<arch>.nextn_predict_layers" = k (optional, spec/deepseek-arch.md §4)
+ * says the last k of block_count layers are multi-token-prediction modules
+ * (blk.N.nextn.* plus their own block). deepc does not run them: n_layer is
+ * the main layers only, so nothing binds or computes the MTP layers.
  */
 #include "model_impl.h"
 
@@ -84,6 +89,9 @@ static dc_status read_common(key_ctx *c, dc_hparams *hp) {
     TRY(req_u32(c, "context_length", 1, BIG, &hp->n_ctx_train));
     TRY(req_u32(c, "embedding_length", 1, 1 << 20, &hp->n_embd));
     TRY(req_u32(c, "block_count", 1, 4096, &hp->n_layer));
+    int32_t n_nextn = 0;
+    TRY(opt_u32(c, "nextn_predict_layers", 0, hp->n_layer - 1, &n_nextn));
+    hp->n_layer -= n_nextn;   /* MTP layers are not run (see above) */
     TRY(req_u32(c, "attention.head_count", 1, 65536, &hp->n_head));
     hp->n_head_kv = hp->n_head;
     TRY(opt_u32(c, "attention.head_count_kv", 1, 65536, &hp->n_head_kv));

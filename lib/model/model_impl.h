@@ -144,4 +144,21 @@ dc_tensor *dc_build_ffn(dc_build *b, dc_tensor *x, dc_tensor *gate, dc_tensor *u
                         dc_tensor *down);
 dc_tensor *dc_build_output(dc_build *b, dc_tensor *x);
 
+/* ---- session internals (state.c) ------------------------------------------------
+ * The KV cache of a session as state files need it: tensor k_cache[il] holds
+ * position p in row p (dc_tensor_nb(t, 1) bytes); v_cache[il] is NULL for
+ * deepseek2 (the latent cache has no V). */
+typedef struct dc_session_kv {
+    const dc_model   *m;
+    dc_tensor *const *k_cache;   /* [n_layer] [row, n_ctx]                    */
+    dc_tensor *const *v_cache;   /* [n_layer] [row, n_ctx] or NULL entries    */
+    dc_type           kv_type;
+    int32_t           n_ctx, n_past;
+} dc_session_kv;
+
+void dc_session_kv_view(const dc_session *s, dc_session_kv *out);
+/* Declare rows [0, n_past) of the cache valid (0 <= n_past <= n_ctx, the
+ * caller checked); drops the logits of the last batch. */
+void dc_session_kv_set_n_past(dc_session *s, int32_t n_past);
+
 #endif /* DEEPC_MODEL_IMPL_H */

@@ -419,3 +419,15 @@ dc_status dc_session_memory(const dc_session *s, dc_memory_estimate *out) {
     out->compute = dc_sched_buffer_size(s->sched);
     return DC_OK;
 }
+
+/* ---- internals for state.c ------------------------------------------------------------------ */
+
+void dc_session_kv_view(const dc_session *s, dc_session_kv *out) {
+    *out = (dc_session_kv){ .m = s->m, .k_cache = s->k_cache, .v_cache = s->v_cache,
+                            .kv_type = s->p.kv_type, .n_ctx = s->p.n_ctx, .n_past = s->n_past };
+}
+
+void dc_session_kv_set_n_past(dc_session *s, int32_t n_past) {
+    s->n_past = n_past;
+    s->n_outputs = 0;
+}
