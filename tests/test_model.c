@@ -108,15 +108,9 @@ static int cmp_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* max / min of doubles, the accumulator never NaN. Not fmax: GCC 12 for
- * aarch64 crashes (ICE in vect_transform_reduction) vectorizing an fmax
- * reduction over float data widened to double. */
-static inline double max_d(double acc, double v) { return v > acc ? v : acc; }
-static inline double min_d(double acc, double v) { return v < acc ? v : acc; }
-
 static agreement compare(const float *got, const float *ref, int n_tok) {
     double ref_max = 0;
-    for (size_t i = 0; i < (size_t)n_tok * N_VOCAB; i++) ref_max = max_d(ref_max, fabs(ref[i]));
+    for (size_t i = 0; i < (size_t)n_tok * N_VOCAB; i++) ref_max = fmax(ref_max, fabs(ref[i]));
     double rows[512];
     int same = 0;
     for (int t = 0; t < n_tok; t++) {
@@ -124,21 +118,21 @@ static agreement compare(const float *got, const float *ref, int n_tok) {
         double d = 0, lo = INFINITY, hi = -INFINITY;
         int ag = 0, ar = 0;
         for (int v = 0; v < N_VOCAB; v++) {
-            d = max_d(d, fabs((double)g[v] - r[v]));
+            d = fmax(d, fabs((double)g[v] - r[v]));
             if (g[v] > g[ag]) ag = v;
             if (r[v] > r[ar]) ar = v;
-            lo = min_d(lo, r[v]);
-            hi = max_d(hi, r[v]);
+            lo = fmin(lo, r[v]);
+            hi = fmax(hi, r[v]);
         }
         /* a near-tie in the reference (top-2 margin under 1e-3 of the range) may flip */
         double second = -INFINITY;
         for (int v = 0; v < N_VOCAB; v++)
-            if (v != ar) second = max_d(second, r[v]);
+            if (v != ar) second = fmax(second, r[v]);
         same += ag == ar || (r[ar] - second) < 1e-3 * (hi - lo);
         rows[t] = d / ref_max;
     }
     agreement a = { .argmax_rate = (double)same / n_tok };
-    for (int t = 0; t < n_tok; t++) a.max_rel = max_d(a.max_rel, rows[t]);
+    for (int t = 0; t < n_tok; t++) a.max_rel = fmax(a.max_rel, rows[t]);
     qsort(rows, (size_t)n_tok, sizeof rows[0], cmp_double);
     a.median_rel = rows[n_tok / 2];
     return a;
@@ -188,8 +182,8 @@ END_TEST
 static double max_rel_diff(const float *a, const float *b, size_t n) {
     double m = 0, d = 0;
     for (size_t i = 0; i < n; i++) {
-        m = max_d(m, fabs(b[i]));
-        d = max_d(d, fabs((double)a[i] - b[i]));
+        m = fmax(m, fabs(b[i]));
+        d = fmax(d, fabs((double)a[i] - b[i]));
     }
     return d / m;
 }

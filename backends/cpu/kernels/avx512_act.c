@@ -116,7 +116,8 @@ AVX512_INLINE __m256i f16_16(__m512 x) {
 static void quantize_act_f16(const float *x, void *vy, int64_t n) {
     uint16_t *y = vy;
     int64_t i = 0;
-    for (; i + 16 <= n; i += 16) _mm256_storeu_si256((__m256i *)(y + i), f16_16(_mm512_loadu_ps(x + i)));
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256((__m256i *)(y + i), f16_16(_mm512_loadu_ps(x + i)));
     if (i < n) {
         const __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
         _mm256_mask_storeu_epi16(y + i, m, f16_16(_mm512_maskz_loadu_ps(m, x + i)));
@@ -127,8 +128,8 @@ static void quantize_act_f16(const float *x, void *vy, int64_t n) {
  * on the bits. */
 AVX512_INLINE __m256i bf16_16(__m512 x) {
     const __m512i u = _mm512_castps_si512(x);
-    const __mmask16 nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)),
-                                                  _mm512_set1_epi32(0x7f800000));
+    const __m512i   a   = _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff));
+    const __mmask16 nan = _mm512_cmpgt_epi32_mask(a, _mm512_set1_epi32(0x7f800000));
     const __m512i hi  = _mm512_srli_epi32(u, 16);
     const __m512i rnd = _mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)),
                                          _mm512_and_si512(hi, _mm512_set1_epi32(1)));
@@ -140,7 +141,8 @@ AVX512_INLINE __m256i bf16_16(__m512 x) {
 static void quantize_act_bf16(const float *x, void *vy, int64_t n) {
     uint16_t *y = vy;
     int64_t i = 0;
-    for (; i + 16 <= n; i += 16) _mm256_storeu_si256((__m256i *)(y + i), bf16_16(_mm512_loadu_ps(x + i)));
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256((__m256i *)(y + i), bf16_16(_mm512_loadu_ps(x + i)));
     if (i < n) {
         const __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
         _mm256_mask_storeu_epi16(y + i, m, bf16_16(_mm512_maskz_loadu_ps(m, x + i)));
@@ -156,11 +158,12 @@ AVX512_INLINE __m128i e4m3_16(__m512 f) {
     const __m512i sign = _mm512_and_si512(_mm512_srli_epi32(u, 24), _mm512_set1_epi32(0x80));
     const __m512i a    = _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff));
     const __m512i bump = _mm512_and_si512(_mm512_srli_epi32(a, 20), _mm512_set1_epi32(1));
-    const __m512i norm = _mm512_sub_epi32(
-        _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(a, _mm512_set1_epi32(0x7ffff)), bump), 20),
-        _mm512_set1_epi32(120 << 3));
-    const __m512i sub = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_castsi512_ps(a), _mm512_set1_ps(0x1p9f)));
-    __m512i c = _mm512_mask_blend_epi32(_mm512_cmpge_epi32_mask(a, _mm512_set1_epi32(0x3c800000)), sub, norm);
+    const __m512i rnd  = _mm512_add_epi32(_mm512_add_epi32(a, _mm512_set1_epi32(0x7ffff)), bump);
+    const __m512i norm = _mm512_sub_epi32(_mm512_srli_epi32(rnd, 20), _mm512_set1_epi32(120 << 3));
+    const __m512  fa   = _mm512_castsi512_ps(a);
+    const __m512i sub  = _mm512_cvtps_epi32(_mm512_mul_ps(fa, _mm512_set1_ps(0x1p9f)));
+    __m512i c = _mm512_mask_blend_epi32(_mm512_cmpge_epi32_mask(a, _mm512_set1_epi32(0x3c800000)),
+                                        sub, norm);
     c = _mm512_mask_mov_epi32(c, _mm512_cmpge_epi32_mask(a, _mm512_set1_epi32(0x43e00000)),
                               _mm512_set1_epi32(0x7e));
     c = _mm512_mask_mov_epi32(c, _mm512_cmpgt_epi32_mask(a, _mm512_set1_epi32(0x7f800000)),
@@ -179,7 +182,8 @@ static void quantize_act_f8(const float *x, void *vy, int64_t n) {
         const __m512 sv = _mm512_set1_ps(s);
         y[b].d = s;
         for (int i = 0; i < DC_QK_F8; i += 16)
-            _mm_storeu_si128((__m128i *)(y[b].qs + i), e4m3_16(_mm512_div_ps(_mm512_loadu_ps(xb + i), sv)));
+            _mm_storeu_si128((__m128i *)(y[b].qs + i),
+                             e4m3_16(_mm512_div_ps(_mm512_loadu_ps(xb + i), sv)));
     }
 }
 

@@ -1,7 +1,8 @@
 /*
  * avx512_float.c - AVX-512 kernels for the float formats: vec_dot of F32,
- * F16, BF16 and F8_E4M3_B128 rows, and the attention row kernels (kq_dot,
- * axpy, dequant) of the KV-cache types F32, F16, BF16, Q8_0 and F8.
+ * F16, BF16 and F8_E4M3_B128 rows (and F8's gemm tile), and the attention
+ * row kernels (kq_dot, axpy, dequant) of the KV-cache types F32, F16, BF16,
+ * Q8_0 and F8.
  *
  * F32 / F16 / BF16 dots accumulate in f32 FMA lanes (four accumulators of 16,
  * reduced once per row) instead of scalar.c's double sum: for the row lengths
@@ -42,18 +43,18 @@ const uint16_t dc_cpu_avx512_e4m3_bf16[128] = {
 
 enum { FK_F32, FK_F16, FK_BF16 };
 
-/* 16 values from element i of a row of kind `kind` as f32; tail: only the
- * lanes of mask m are read, the others are 0. */
+/* 16 values from element i of a row of kind `kind`, as f32. */
 AVX512_INLINE __m512 fload(const void *p, int64_t i, const int kind) {
+    const __m256i *h = (const __m256i *)((const uint16_t *)p + i);
     switch (kind) {
     case FK_F32: return _mm512_loadu_ps((const float *)p + i);
-    case FK_F16: return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)p + i)));
+    case FK_F16: return _mm512_cvtph_ps(_mm256_loadu_si256(h));
     default:
-        return _mm512_castsi512_ps(_mm512_slli_epi32(
-            _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)((const uint16_t *)p + i))), 16));
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(h)), 16));
     }
 }
 
+/* The same for a tail: only the lanes of mask m are read, the others are 0. */
 AVX512_INLINE __m512 fload_mask(const void *p, int64_t i, __mmask16 m, const int kind) {
     switch (kind) {
     case FK_F32: return _mm512_maskz_loadu_ps(m, (const float *)p + i);
@@ -82,7 +83,8 @@ AVX512_INLINE float fdot(int64_t n, const void *x, const int kx, const void *y, 
         const __mmask16 m = tail_mask(n - i);
         acc[1] = _mm512_fmadd_ps(fload_mask(x, i, m, kx), fload_mask(y, i, m, ky), acc[1]);
     }
-    return avx512_hsum_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+    return avx512_hsum_ps(
+        _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
 }
 
 static void vec_dot_f32(int64_t n, float *s, const void *w, const void *a) {
@@ -115,7 +117,8 @@ static void vec_dot_bf16_dp(int64_t n, float *s, const void *vw, const void *va)
         acc[1] = _mm512_dpbf16_ps(acc[1], (__m512bh)_mm512_maskz_loadu_epi16(m, w + i),
                                   (__m512bh)_mm512_maskz_loadu_epi16(m, a + i));
     }
-    *s = avx512_hsum_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+    *s = avx512_hsum_ps(
+        _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
 }
 
 /* ---- F8_E4M3_B128 vec_dot ---------------------------------------------------------- */
@@ -147,13 +150,12 @@ AVX512_INLINE double f8_block_dot(const f8_w *w, const uint8_t *ca, const __m512
         const __m512 pe = _mm512_mul_ps(w->e[g], avx512_bf16_even(a));
         const __m512 po = _mm512_mul_ps(w->o[g], avx512_bf16_odd(a));
         acc[0] = _mm512_add_pd(acc[0], _mm512_cvtps_pd(_mm512_castps512_ps256(pe)));
-        acc[1] = _mm512_add_pd(acc[1], _mm512_cvtps_pd(_mm256_castpd_ps(
-                                           _mm512_extractf64x4_pd(_mm512_castps_pd(pe), 1))));
+        acc[1] = _mm512_add_pd(acc[1], _mm512_cvtps_pd(avx512_hi256_ps(pe)));
         acc[2] = _mm512_add_pd(acc[2], _mm512_cvtps_pd(_mm512_castps512_ps256(po)));
-        acc[3] = _mm512_add_pd(acc[3], _mm512_cvtps_pd(_mm256_castpd_ps(
-                                           _mm512_extractf64x4_pd(_mm512_castps_pd(po), 1))));
+        acc[3] = _mm512_add_pd(acc[3], _mm512_cvtps_pd(avx512_hi256_ps(po)));
     }
-    return avx512_hsum_pd(_mm512_add_pd(_mm512_add_pd(acc[0], acc[1]), _mm512_add_pd(acc[2], acc[3])));
+    return avx512_hsum_pd(
+        _mm512_add_pd(_mm512_add_pd(acc[0], acc[1]), _mm512_add_pd(acc[2], acc[3])));
 }
 
 /* y[c][r] = dot(weight row r, activation row a[c]) in exact mode: the f64
@@ -165,7 +167,8 @@ AVX512_INLINE void f8_rows(int64_t n, float *const *y, const void *w, size_t ldw
     __m512i t[4];
     avx512_e4m3_table(t);
     for (int r = 0; r < nr; r++) {
-        const dc_block_f8_b128 *wr = (const dc_block_f8_b128 *)((const uint8_t *)w + (size_t)r * ldw);
+        const dc_block_f8_b128 *wr =
+            (const dc_block_f8_b128 *)((const uint8_t *)w + (size_t)r * ldw);
         float sumf[DC_GEMM_TILE] = { 0.0f, 0.0f, 0.0f, 0.0f };
         for (int64_t b = 0; b < n / DC_QK_F8; b++) {
             f8_w x;
@@ -279,7 +282,8 @@ static void axpy_q8_0(int64_t n, float *y, float v, const void *vr) {
         float *yb = y + b * DC_QK8_0;
         for (int h = 0; h < 2; h++) {
             const __m512 x = _mm512_mul_ps(q8_16(r[b].qs + 16 * h), d);
-            _mm512_storeu_ps(yb + 16 * h, _mm512_add_ps(_mm512_loadu_ps(yb + 16 * h), _mm512_mul_ps(vv, x)));
+            _mm512_storeu_ps(yb + 16 * h,
+                             _mm512_add_ps(_mm512_loadu_ps(yb + 16 * h), _mm512_mul_ps(vv, x)));
         }
     }
 }

@@ -56,9 +56,13 @@ AVX512_INLINE float avx512_hsum256_ps(__m256 h) {
     return avx512_hsum128_ps(_mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
 }
 
+/* upper 256 bits of a zmm of floats (AVX512F only: no DQ extract) */
+AVX512_INLINE __m256 avx512_hi256_ps(__m512 v) {
+    return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+}
+
 AVX512_INLINE float avx512_hsum_ps(__m512 v) {
-    return avx512_hsum256_ps(_mm256_add_ps(_mm512_castps512_ps256(v),
-                                           _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+    return avx512_hsum256_ps(_mm256_add_ps(_mm512_castps512_ps256(v), avx512_hi256_ps(v)));
 }
 
 AVX512_INLINE double avx512_hsum_pd(__m512d v) {
@@ -68,8 +72,7 @@ AVX512_INLINE double avx512_hsum_pd(__m512d v) {
 }
 
 AVX512_INLINE float avx512_hmax_ps(__m512 v) {
-    const __m256 h = _mm256_max_ps(_mm512_castps512_ps256(v),
-                                   _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    const __m256 h = _mm256_max_ps(_mm512_castps512_ps256(v), avx512_hi256_ps(v));
     const __m128 q = _mm_max_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
     const __m128 p = _mm_max_ps(q, _mm_movehl_ps(q, q));
     return _mm_cvtss_f32(_mm_max_ss(p, _mm_movehdup_ps(p)));
@@ -93,7 +96,8 @@ AVX512_INLINE __m512 avx512_abs_ps(__m512 x) {
  * way the scalar helper does. */
 AVX512_INLINE __m512i avx512_nearest_int(__m512 v) {
     const __m512i   r   = _mm512_cvtps_epi32(v);
-    const __mmask16 ok  = _mm512_cmp_ps_mask(avx512_abs_ps(v), _mm512_set1_ps(4194303.0f), _CMP_LE_OQ);
+    const __mmask16 ok  = _mm512_cmp_ps_mask(avx512_abs_ps(v), _mm512_set1_ps(4194303.0f),
+                                             _CMP_LE_OQ);
     const __mmask16 pos = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
     const __m512i   big = _mm512_mask_blend_epi32(pos, _mm512_set1_epi32(-4194303),
                                                   _mm512_set1_epi32(4194303));
@@ -112,9 +116,11 @@ extern const uint16_t dc_cpu_avx512_e4m3_bf16[128];
 AVX512_INLINE __m512i avx512_e4m3_to_bf16(__m512i c, const __m512i t[4]) {
     const __m512i lo  = _mm512_permutex2var_epi16(t[0], c, t[1]);   /* m 0..63   */
     const __m512i hi  = _mm512_permutex2var_epi16(t[2], c, t[3]);   /* m 64..127 */
-    const __m512i mag = _mm512_mask_blend_epi16(_mm512_test_epi16_mask(c, _mm512_set1_epi16(0x40)), lo, hi);
-    /* mag | (c << 8 & 0x8000): the code's sign bit onto the bf16 sign */
-    return _mm512_ternarylogic_epi32(mag, _mm512_slli_epi16(c, 8), _mm512_set1_epi16((short)0x8000), 0xF8);
+    const __m512i mag = _mm512_mask_blend_epi16(_mm512_test_epi16_mask(c, _mm512_set1_epi16(0x40)),
+                                                lo, hi);
+    /* mag | (c << 8 & 0x8000) (0xF8: A | (B & C)): the code's sign onto the bf16 sign */
+    return _mm512_ternarylogic_epi32(mag, _mm512_slli_epi16(c, 8), _mm512_set1_epi16((short)0x8000),
+                                     0xF8);
 }
 
 AVX512_INLINE void avx512_e4m3_table(__m512i t[4]) {

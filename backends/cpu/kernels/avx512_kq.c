@@ -45,8 +45,10 @@ enum {
 
 /* zmm whose 128-bit lane i is eight copies of the 16-bit value v_i */
 AVX512_INLINE __m512i lanes16(int v0, int v1, int v2, int v3) {
-    const int d0 = (int)((unsigned)(v0 & 0xffff) * 0x10001u), d1 = (int)((unsigned)(v1 & 0xffff) * 0x10001u);
-    const int d2 = (int)((unsigned)(v2 & 0xffff) * 0x10001u), d3 = (int)((unsigned)(v3 & 0xffff) * 0x10001u);
+    const int d0 = (int)((unsigned)(v0 & 0xffff) * 0x10001u);
+    const int d1 = (int)((unsigned)(v1 & 0xffff) * 0x10001u);
+    const int d2 = (int)((unsigned)(v2 & 0xffff) * 0x10001u);
+    const int d3 = (int)((unsigned)(v3 & 0xffff) * 0x10001u);
     return _mm512_set_epi32(d3, d3, d3, d3, d2, d2, d2, d2, d1, d1, d1, d1, d0, d0, d0, d0);
 }
 
@@ -70,6 +72,14 @@ AVX512_INLINE uint16_t u16_at(const uint8_t *p) {
     return (uint16_t)(p[0] | p[1] << 8);
 }
 
+/* f32 [d, dmin] pairs in every lane pair, from the two adjacent f16 fields
+ * at p (one 128-bit conversion, then a 64-bit broadcast: building the zmm of
+ * halves first makes clang insert the 16 halves one by one). */
+AVX512_INLINE __m512 d_dmin(const uint8_t *p) {
+    const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128((int)u32_at(p)));
+    return _mm512_castpd_ps(_mm512_broadcastsd_pd(_mm_castps_pd(f)));
+}
+
 /* ---- decoding ----------------------------------------------------------------------- */
 
 typedef struct kq_w {
@@ -85,12 +95,14 @@ typedef struct kq_w {
  *   m_0..3  = u1 & 0x3f   m_4..7  = (u2 >> 4 & 0x0f) | (u1 >> 2 & 0x30)
  * p points at the block's scales; the 16-byte load reads 4 code bytes too. */
 AVX512_INLINE __m128i k4_scales(const uint8_t *p) {
-    const __m128i x  = _mm_loadu_si128((const __m128i *)p);
-    const __m128i lo = _mm_srlv_epi32(_mm_shuffle_epi32(x, _MM_SHUFFLE(2, 1, 2, 0)), _mm_setr_epi32(0, 0, 0, 4));
-    const __m128i hi = _mm_and_si128(_mm_srli_epi32(_mm_shuffle_epi32(x, _MM_SHUFFLE(1, 1, 0, 0)), 2),
-                                     _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
-    /* (lo & mask) | hi (0xEA: (A & B) | C) */
-    return _mm_ternarylogic_epi32(lo, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f), hi, 0xEA);
+    const __m128i x   = _mm_loadu_si128((const __m128i *)p);
+    const __m128i u02 = _mm_shuffle_epi32(x, _MM_SHUFFLE(2, 1, 2, 0));     /* u0 u2 u1 u2 */
+    const __m128i u01 = _mm_shuffle_epi32(x, _MM_SHUFFLE(1, 1, 0, 0));     /* u0 u0 u1 u1 */
+    const __m128i lo  = _mm_srlv_epi32(u02, _mm_setr_epi32(0, 0, 0, 4));
+    const __m128i hi  = _mm_and_si128(_mm_srli_epi32(u01, 2),
+                                      _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+    const __m128i lo_mask = _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f);
+    return _mm_ternarylogic_epi32(lo, lo_mask, hi, 0xEA);   /* (lo & mask) | hi */
 }
 
 /* Q3_K: the sixteen 6-bit scales minus 32 as signed bytes (dc_get_scale_q3_k). */
@@ -101,7 +113,8 @@ AVX512_INLINE __m128i q3_scales(const uint8_t *s12) {
     const uint32_t g1 = (u1 & m4) | ((u2 >> 2) & m2) << 4;
     const uint32_t g2 = ((u0 >> 4) & m4) | ((u2 >> 4) & m2) << 4;
     const uint32_t g3 = ((u1 >> 4) & m4) | ((u2 >> 6) & m2) << 4;
-    const __m128i s = _mm_set_epi64x((long long)((uint64_t)g3 << 32 | g2), (long long)((uint64_t)g1 << 32 | g0));
+    const __m128i s = _mm_set_epi64x((long long)((uint64_t)g3 << 32 | g2),
+                                     (long long)((uint64_t)g1 << 32 | g0));
     return _mm_sub_epi8(s, _mm_set1_epi8(32));
 }
 
@@ -109,9 +122,9 @@ AVX512_INLINE __m128i q3_scales(const uint8_t *s12) {
  * bits 2i..2i+1. */
 AVX512_INLINE void low2_codes(const uint8_t *qs, __m512i q[4]) {
     for (int h = 0; h < 2; h++) {
-        const __m512i v = bcast32(qs + 32 * h);
-        q[2 * h]     = _mm512_and_si512(_mm512_srlv_epi16(v, lanes16(0, 0, 2, 2)), _mm512_set1_epi8(3));
-        q[2 * h + 1] = _mm512_and_si512(_mm512_srlv_epi16(v, lanes16(4, 4, 6, 6)), _mm512_set1_epi8(3));
+        const __m512i v = bcast32(qs + 32 * h), m2 = _mm512_set1_epi8(3);
+        q[2 * h]     = _mm512_and_si512(_mm512_srlv_epi16(v, lanes16(0, 0, 2, 2)), m2);
+        q[2 * h + 1] = _mm512_and_si512(_mm512_srlv_epi16(v, lanes16(4, 4, 6, 6)), m2);
     }
 }
 
@@ -164,14 +177,15 @@ AVX512_INLINE void kq_decode(const int t, const uint8_t *p, kq_w *o) {
             o->sc[c] = _mm512_shuffle_epi8(s4, lanes16(0x8000 | 4 * c, 0x8000 | (4 * c + 1),
                                                        0x8000 | (4 * c + 2), 0x8000 | (4 * c + 3)));
         o->mb = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s, 4), _mm_set1_epi8(0x0F)));
-        o->dm = _mm512_cvtph_ps(_mm256_set1_epi32((int)u32_at(p + Q2_D)));
+        o->dm = d_dmin(p + Q2_D);
         low2_codes(p + Q2_QS, o->q);
         break;
     }
     case K_Q3: {
         const __m512i s16 = _mm512_zextsi256_si512(_mm256_cvtepi8_epi16(q3_scales(p + Q3_SCALES)));
         for (int c = 0; c < 4; c++)
-            o->sc[c] = _mm512_permutexvar_epi16(lanes16(4 * c, 4 * c + 1, 4 * c + 2, 4 * c + 3), s16);
+            o->sc[c] = _mm512_permutexvar_epi16(lanes16(4 * c, 4 * c + 1, 4 * c + 2, 4 * c + 3),
+                                                s16);
         o->mb = _mm512_castsi512_si256(s16);
         o->dm = _mm512_set1_ps(avx512_h2f(u16_at(p + Q3_D)));
         low2_codes(p + Q3_QS, o->q);
@@ -193,7 +207,7 @@ AVX512_INLINE void kq_decode(const int t, const uint8_t *p, kq_w *o) {
                                                       (short)0x800C, (short)0x800D, (short)0x800D,
                                                       (short)0x800E, (short)0x800E, (short)0x800F,
                                                       (short)0x800F));
-        o->dm = _mm512_cvtph_ps(_mm256_set1_epi32((int)u32_at(p + Q4_D)));
+        o->dm = d_dmin(p + Q4_D);
         if (t == K_Q4) {
             nibble_codes(p + Q4_QS, o->q);
         } else {
@@ -206,7 +220,8 @@ AVX512_INLINE void kq_decode(const int t, const uint8_t *p, kq_w *o) {
         const __m512i s16 = _mm512_zextsi256_si512(
             _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p + Q6_SCALES))));
         for (int c = 0; c < 4; c++)
-            o->sc[c] = _mm512_permutexvar_epi16(lanes16(4 * c, 4 * c + 1, 4 * c + 2, 4 * c + 3), s16);
+            o->sc[c] = _mm512_permutexvar_epi16(lanes16(4 * c, 4 * c + 1, 4 * c + 2, 4 * c + 3),
+                                                s16);
         o->mb = _mm512_castsi512_si256(s16);
         o->dm = _mm512_set1_ps(avx512_h2f(u16_at(p + Q6_D)));
         q6_codes(p + Q6_QL, p + Q6_QH, o->q);
@@ -236,7 +251,8 @@ AVX512_INLINE void kq_col(const int t, const kq_w *w, const dc_block_q8_k *a, __
                                 _mm512_castps512_ps256(_mm512_permute_ps(dd, 0x55)), *accm);
     } else {
         /* codes were stored + 2^shift: subtract 2^shift * sum_j s_j * bsums_j */
-        isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(_mm256_slli_epi32(ib, kq_off_shift(t))));
+        const __m256i off = _mm256_slli_epi32(ib, kq_off_shift(t));
+        isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(off));
         *acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(w->dm, da), *acc);
     }
 }
@@ -259,8 +275,7 @@ AVX512_INLINE void kq_rows(const int t, int64_t n, float *const *y, const void *
             kq_w x;
             kq_decode(t, wr + (size_t)b * bs, &x);
             for (int c = 0; c < nc; c++)
-                kq_col(t, &x, (const dc_block_q8_k *)a[c] + b,
-                       &acc[c], &accm[c], vnni);
+                kq_col(t, &x, (const dc_block_q8_k *)a[c] + b, &acc[c], &accm[c], vnni);
         }
         for (int c = 0; c < nc; c++) {
             float s = avx512_hsum_ps(acc[c]);
@@ -270,22 +285,22 @@ AVX512_INLINE void kq_rows(const int t, int64_t n, float *const *y, const void *
     }
 }
 
-#define KQ_KERNELS(name, T, V, SUFFIX)                                                        \
-    static void vec_dot_##name##SUFFIX(int64_t n, float *s, const void *w, const void *a) {   \
-        kq_rows(T, n, &s, w, 0, &a, 1, 1, V);                                             \
-    }                                                                                         \
-    static void gemm_##name##SUFFIX(int64_t n, float *const *y, const void *w, size_t ldw,   \
-                                    const void *const *a, int nr, int nc) {                   \
-        switch (nc) {                                                                         \
-        case 1:  kq_rows(T, n, y, w, ldw, a, nr, 1, V); break;                      \
-        case 2:  kq_rows(T, n, y, w, ldw, a, nr, 2, V); break;                      \
-        case 3:  kq_rows(T, n, y, w, ldw, a, nr, 3, V); break;                      \
-        default: kq_rows(T, n, y, w, ldw, a, nr, 4, V); break;                      \
-        }                                                                                     \
+#define KQ_KERNELS(name, T, V, SUFFIX)                                                         \
+    static void vec_dot_##name##SUFFIX(int64_t n, float *s, const void *w, const void *a) {    \
+        kq_rows(T, n, &s, w, 0, &a, 1, 1, V);                                                  \
+    }                                                                                          \
+    static void gemm_##name##SUFFIX(int64_t n, float *const *y, const void *w, size_t ldw,     \
+                                    const void *const *a, int nr, int nc) {                    \
+        switch (nc) {                                                                          \
+        case 1:  kq_rows(T, n, y, w, ldw, a, nr, 1, V); break;                                 \
+        case 2:  kq_rows(T, n, y, w, ldw, a, nr, 2, V); break;                                 \
+        case 3:  kq_rows(T, n, y, w, ldw, a, nr, 3, V); break;                                 \
+        default: kq_rows(T, n, y, w, ldw, a, nr, 4, V); break;                                 \
+        }                                                                                      \
     }
 
-#define KQ_BOTH(name, T)             \
-    KQ_KERNELS(name, T, true, _vnni) \
+#define KQ_BOTH(name, T)                                                                       \
+    KQ_KERNELS(name, T, true, _vnni)                                                           \
     KQ_KERNELS(name, T, false, _bw)
 
 KQ_BOTH(q2_k, K_Q2)
@@ -307,7 +322,8 @@ AVX512_INLINE void kq_group_scale(const int t, const uint8_t *p, int e, float *m
         break;
     }
     case K_Q3:
-        mul[0] = avx512_h2f(u16_at(p + Q3_D)) * (float)(dc_get_scale_q3_k(e / 16, p + Q3_SCALES) - 32);
+        mul[0] = avx512_h2f(u16_at(p + Q3_D)) *
+                 (float)(dc_get_scale_q3_k(e / 16, p + Q3_SCALES) - 32);
         sub[0] = 0.0f;
         break;
     case K_Q4:
@@ -353,7 +369,7 @@ static void dequant_q4_k(const void *x, float *y, int64_t n) { kq_dequant(K_Q4, 
 static void dequant_q5_k(const void *x, float *y, int64_t n) { kq_dequant(K_Q5, x, y, n); }
 static void dequant_q6_k(const void *x, float *y, int64_t n) { kq_dequant(K_Q6, x, y, n); }
 
-/* ---- table ------------------------------------------------------------------------------------ */
+/* ---- table ------------------------------------------------------------------------ */
 
 void dc_cpu_avx512_init_kq(dc_cpu_kernels *k, const dc_cpu_features *f) {
     static const struct {
@@ -362,11 +378,16 @@ void dc_cpu_avx512_init_kq(dc_cpu_kernels *k, const dc_cpu_features *f) {
         dc_gemm_fn    gemm[2];
         dc_dequant_fn deq;
     } tab[] = {
-        { DC_TYPE_Q2_K, { vec_dot_q2_k_bw, vec_dot_q2_k_vnni }, { gemm_q2_k_bw, gemm_q2_k_vnni }, dequant_q2_k },
-        { DC_TYPE_Q3_K, { vec_dot_q3_k_bw, vec_dot_q3_k_vnni }, { gemm_q3_k_bw, gemm_q3_k_vnni }, dequant_q3_k },
-        { DC_TYPE_Q4_K, { vec_dot_q4_k_bw, vec_dot_q4_k_vnni }, { gemm_q4_k_bw, gemm_q4_k_vnni }, dequant_q4_k },
-        { DC_TYPE_Q5_K, { vec_dot_q5_k_bw, vec_dot_q5_k_vnni }, { gemm_q5_k_bw, gemm_q5_k_vnni }, dequant_q5_k },
-        { DC_TYPE_Q6_K, { vec_dot_q6_k_bw, vec_dot_q6_k_vnni }, { gemm_q6_k_bw, gemm_q6_k_vnni }, dequant_q6_k },
+        { DC_TYPE_Q2_K, { vec_dot_q2_k_bw, vec_dot_q2_k_vnni }, { gemm_q2_k_bw, gemm_q2_k_vnni },
+          dequant_q2_k },
+        { DC_TYPE_Q3_K, { vec_dot_q3_k_bw, vec_dot_q3_k_vnni }, { gemm_q3_k_bw, gemm_q3_k_vnni },
+          dequant_q3_k },
+        { DC_TYPE_Q4_K, { vec_dot_q4_k_bw, vec_dot_q4_k_vnni }, { gemm_q4_k_bw, gemm_q4_k_vnni },
+          dequant_q4_k },
+        { DC_TYPE_Q5_K, { vec_dot_q5_k_bw, vec_dot_q5_k_vnni }, { gemm_q5_k_bw, gemm_q5_k_vnni },
+          dequant_q5_k },
+        { DC_TYPE_Q6_K, { vec_dot_q6_k_bw, vec_dot_q6_k_vnni }, { gemm_q6_k_bw, gemm_q6_k_vnni },
+          dequant_q6_k },
     };
     const int v = f->avx512vnni ? 1 : 0;
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {

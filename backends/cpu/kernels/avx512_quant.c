@@ -9,9 +9,12 @@
  * offset removed as offset * sum(a) (Q4_0: 8, Q5_0: 16) and Q8_0's signs moved
  * onto the activations (|w| times +-a). The lanes are never reduced per
  * block: they are converted to f32 and multiply-added with a vector holding
- * d_w * d_a of their block, into two accumulators (even and odd block pairs)
- * that are summed once per row. Q4_1 / Q5_1 add m_w * s_a in one lane per
- * block of a third accumulator.
+ * d_w * d_a of their block, into two accumulators (first and second pair of
+ * each group of 4 blocks) that are summed once per row. The eight f16 scales
+ * of a group (4 weight, 4 activation) are gathered in GPRs and converted by
+ * one VCVTPH2PS: per-block vector broadcasts of the scales cost ~40% of the
+ * loop. Q4_1 / Q5_1 add m_w * s_a, one lane per block, to a third
+ * accumulator.
  *
  * vec_dot and gemm are the same always_inline routine (leg_rows) with the
  * tile width as a constant: every output goes through the same per-block
@@ -79,8 +82,8 @@ AVX512_INLINE __m512i nibbles(const uint8_t *qs0, const uint8_t *qs1, const bool
 
 AVX512_INLINE __m512i load_32x2(const uint8_t *p0, const uint8_t *p1, const bool two) {
     const __m256i lo = _mm256_loadu_si256((const __m256i *)p0);
-    return two ? _mm512_inserti64x4(_mm512_castsi256_si512(lo), _mm256_loadu_si256((const __m256i *)p1), 1)
-               : _mm512_zextsi256_si512(lo);
+    if (!two) return _mm512_zextsi256_si512(lo);
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), _mm256_loadu_si256((const __m256i *)p1), 1);
 }
 
 /* Codes of the pair at p (two: both blocks present). */
@@ -127,12 +130,14 @@ AVX512_INLINE __m512i leg_isum(const int t, __m512i q, __mmask64 neg, __m512i a,
 
 /* For pair k of the group: acc[k] += f32(isum lanes) * (d_w * d_a) of each
  * lane's block; accm += m_w * s_a per block (Q4_1 / Q5_1). */
-AVX512_INLINE void leg_col(const int t, const leg_w *w, const uint8_t *ap, const int g, __m512 acc[2],
-                           __m128 *accm, const bool vnni) {
+AVX512_INLINE void leg_col(const int t, const leg_w *w, const uint8_t *ap, const int g,
+                           __m512 acc[2], __m128 *accm, const bool vnni) {
     const size_t as = leg_asize(t), qo = leg_has_min(t) ? 4 : 2;
     /* [d_w 0..3, d_a 0..3] -> dd[i] = d_w[i] * d_a[i] */
-    const __m256 f  = _mm256_cvtph_ps(_mm_set_epi64x((long long)pack_f16(ap, as, 0, g), (long long)w->hd));
-    const __m512 dd = _mm512_castps128_ps512(_mm_mul_ps(_mm256_castps256_ps128(f), _mm256_extractf128_ps(f, 1)));
+    const long long ha = (long long)pack_f16(ap, as, 0, g);
+    const __m256    f  = _mm256_cvtph_ps(_mm_set_epi64x(ha, (long long)w->hd));
+    const __m512    dd =
+        _mm512_castps128_ps512(_mm_mul_ps(_mm256_castps256_ps128(f), _mm256_extractf128_ps(f, 1)));
     for (int k = 0; k < (g + 1) / 2; k++) {
         const uint8_t *pk = ap + (size_t)(2 * k) * as;
         const __m512i  a  = load_32x2(pk + qo, pk + as + qo, g > 2 * k + 1);
@@ -142,19 +147,29 @@ AVX512_INLINE void leg_col(const int t, const leg_w *w, const uint8_t *ap, const
                                  _mm512_permutexvar_ps(sk, dd), acc[k]);
     }
     if (leg_has_min(t)) {
-        const __m256 m = _mm256_cvtph_ps(_mm_set_epi64x((long long)pack_f16(ap, as, 2, g), (long long)w->hm));
+        const long long hs = (long long)pack_f16(ap, as, 2, g);
+        const __m256    m  = _mm256_cvtph_ps(_mm_set_epi64x(hs, (long long)w->hm));
         *accm = _mm_fmadd_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1), *accm);
     }
 }
 
 /* ---- rows x columns -------------------------------------------------------------- */
 
+/* g blocks from block b of weight row wr, against every column. */
+AVX512_INLINE void leg_group(const int t, const uint8_t *wr, const void *const *a, int64_t b,
+                             const int g, const int nc, __m512 (*acc)[2], __m128 *accm,
+                             const bool vnni) {
+    leg_w x;
+    leg_decode(t, wr + (size_t)b * leg_wsize(t), g, &x);
+    for (int c = 0; c < nc; c++)
+        leg_col(t, &x, (const uint8_t *)a[c] + (size_t)b * leg_asize(t), g, acc[c], &accm[c], vnni);
+}
+
 /* y[c][r] = dot(weight row r, activation row a[c]), r < nr, c < nc (nc a
  * compile-time constant; vec_dot is nr = nc = 1). Groups of 4 blocks, then
  * a pair, then a single block: the same sequence for every caller. */
 AVX512_INLINE void leg_rows(const int t, int64_t n, float *const *y, const void *w, size_t ldw,
                             const void *const *a, int nr, const int nc, const bool vnni) {
-    const size_t  ws = leg_wsize(t), as = leg_asize(t);
     const int64_t nb = n / 32;
     for (int r = 0; r < nr; r++) {
         const uint8_t *wr = (const uint8_t *)w + (size_t)r * ldw;
@@ -165,18 +180,12 @@ AVX512_INLINE void leg_rows(const int t, int64_t n, float *const *y, const void 
             accm[c] = _mm_setzero_ps();
         }
         int64_t b = 0;
-        leg_w   x;
-#define LEG_GROUP(G)                                                                         \
-        do {                                                                                 \
-            leg_decode(t, wr + (size_t)b * ws, G, &x);                                       \
-            for (int c = 0; c < nc; c++)                                                     \
-                leg_col(t, &x, (const uint8_t *)a[c] + (size_t)b * as, G, acc[c], &accm[c], vnni); \
-            b += G;                                                                          \
-        } while (0)
-        while (b + 4 <= nb) LEG_GROUP(4);
-        if (b + 2 <= nb) LEG_GROUP(2);
-        if (b < nb) LEG_GROUP(1);
-#undef LEG_GROUP
+        for (; b + 4 <= nb; b += 4) leg_group(t, wr, a, b, 4, nc, acc, accm, vnni);
+        if (b + 2 <= nb) {
+            leg_group(t, wr, a, b, 2, nc, acc, accm, vnni);
+            b += 2;
+        }
+        if (b < nb) leg_group(t, wr, a, b, 1, nc, acc, accm, vnni);
         for (int c = 0; c < nc; c++) {
             float s = avx512_hsum_ps(_mm512_add_ps(acc[c][0], acc[c][1]));
             if (leg_has_min(t)) s += avx512_hsum128_ps(accm[c]);
@@ -185,22 +194,22 @@ AVX512_INLINE void leg_rows(const int t, int64_t n, float *const *y, const void 
     }
 }
 
-#define LEG_KERNELS(name, T, V, SUFFIX)                                                       \
-    static void vec_dot_##name##SUFFIX(int64_t n, float *s, const void *w, const void *a) {   \
-        leg_rows(T, n, &s, w, 0, &a, 1, 1, V);                                            \
-    }                                                                                         \
-    static void gemm_##name##SUFFIX(int64_t n, float *const *y, const void *w, size_t ldw,   \
-                                    const void *const *a, int nr, int nc) {                   \
-        switch (nc) {                                                                         \
-        case 1:  leg_rows(T, n, y, w, ldw, a, nr, 1, V); break;                     \
-        case 2:  leg_rows(T, n, y, w, ldw, a, nr, 2, V); break;                     \
-        case 3:  leg_rows(T, n, y, w, ldw, a, nr, 3, V); break;                     \
-        default: leg_rows(T, n, y, w, ldw, a, nr, 4, V); break;                     \
-        }                                                                                     \
+#define LEG_KERNELS(name, T, V, SUFFIX)                                                        \
+    static void vec_dot_##name##SUFFIX(int64_t n, float *s, const void *w, const void *a) {    \
+        leg_rows(T, n, &s, w, 0, &a, 1, 1, V);                                                 \
+    }                                                                                          \
+    static void gemm_##name##SUFFIX(int64_t n, float *const *y, const void *w, size_t ldw,     \
+                                    const void *const *a, int nr, int nc) {                    \
+        switch (nc) {                                                                          \
+        case 1:  leg_rows(T, n, y, w, ldw, a, nr, 1, V); break;                                \
+        case 2:  leg_rows(T, n, y, w, ldw, a, nr, 2, V); break;                                \
+        case 3:  leg_rows(T, n, y, w, ldw, a, nr, 3, V); break;                                \
+        default: leg_rows(T, n, y, w, ldw, a, nr, 4, V); break;                                \
+        }                                                                                      \
     }
 
-#define LEG_BOTH(name, T)          \
-    LEG_KERNELS(name, T, true, _vnni) \
+#define LEG_BOTH(name, T)                                                                      \
+    LEG_KERNELS(name, T, true, _vnni)                                                          \
     LEG_KERNELS(name, T, false, _bw)
 
 LEG_BOTH(q4_0, L_Q4_0)
@@ -231,11 +240,12 @@ AVX512_INLINE void leg_dequant(const int t, const void *vx, float *y, int64_t n)
         int8_t codes[32];
         _mm256_storeu_si256((__m256i *)codes, _mm512_castsi512_si256(q));
         const __m512 d = _mm512_set1_ps(avx512_h2f(load_u16(p)));
-        const __m512 m = leg_has_min(t) ? _mm512_set1_ps(avx512_h2f(load_u16(p + 2))) : _mm512_setzero_ps();
+        const __m512 m = _mm512_set1_ps(leg_has_min(t) ? avx512_h2f(load_u16(p + 2)) : 0.0f);
         for (int h = 0; h < 2; h++) {
-            const __m512 v = i8x16_ps(_mm_loadu_si128((const __m128i *)(codes + 16 * h)));
-            _mm512_storeu_ps(y + b * 32 + 16 * h,
-                             leg_has_min(t) ? _mm512_add_ps(_mm512_mul_ps(v, d), m) : _mm512_mul_ps(v, d));
+            /* y = q * d (+ m): the product is exact, one rounding as the scalar code */
+            __m512 v = _mm512_mul_ps(i8x16_ps(_mm_loadu_si128((const __m128i *)(codes + 16 * h))), d);
+            if (leg_has_min(t)) v = _mm512_add_ps(v, m);
+            _mm512_storeu_ps(y + b * 32 + 16 * h, v);
         }
     }
 }
@@ -255,11 +265,16 @@ void dc_cpu_avx512_init_quant(dc_cpu_kernels *k, const dc_cpu_features *f) {
         dc_gemm_fn    gemm[2];
         dc_dequant_fn deq;
     } tab[] = {
-        { DC_TYPE_Q4_0, { vec_dot_q4_0_bw, vec_dot_q4_0_vnni }, { gemm_q4_0_bw, gemm_q4_0_vnni }, dequant_q4_0 },
-        { DC_TYPE_Q4_1, { vec_dot_q4_1_bw, vec_dot_q4_1_vnni }, { gemm_q4_1_bw, gemm_q4_1_vnni }, dequant_q4_1 },
-        { DC_TYPE_Q5_0, { vec_dot_q5_0_bw, vec_dot_q5_0_vnni }, { gemm_q5_0_bw, gemm_q5_0_vnni }, dequant_q5_0 },
-        { DC_TYPE_Q5_1, { vec_dot_q5_1_bw, vec_dot_q5_1_vnni }, { gemm_q5_1_bw, gemm_q5_1_vnni }, dequant_q5_1 },
-        { DC_TYPE_Q8_0, { vec_dot_q8_0_bw, vec_dot_q8_0_vnni }, { gemm_q8_0_bw, gemm_q8_0_vnni }, dequant_q8_0 },
+        { DC_TYPE_Q4_0, { vec_dot_q4_0_bw, vec_dot_q4_0_vnni }, { gemm_q4_0_bw, gemm_q4_0_vnni },
+          dequant_q4_0 },
+        { DC_TYPE_Q4_1, { vec_dot_q4_1_bw, vec_dot_q4_1_vnni }, { gemm_q4_1_bw, gemm_q4_1_vnni },
+          dequant_q4_1 },
+        { DC_TYPE_Q5_0, { vec_dot_q5_0_bw, vec_dot_q5_0_vnni }, { gemm_q5_0_bw, gemm_q5_0_vnni },
+          dequant_q5_0 },
+        { DC_TYPE_Q5_1, { vec_dot_q5_1_bw, vec_dot_q5_1_vnni }, { gemm_q5_1_bw, gemm_q5_1_vnni },
+          dequant_q5_1 },
+        { DC_TYPE_Q8_0, { vec_dot_q8_0_bw, vec_dot_q8_0_vnni }, { gemm_q8_0_bw, gemm_q8_0_vnni },
+          dequant_q8_0 },
     };
     const int v = f->avx512vnni ? 1 : 0;
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {

@@ -2,8 +2,8 @@
  * neon.c - aarch64 NEON kernels (ARMv8.0 baseline): the float and FP8 dots,
  * the activation quantizers, the KV-cache row kernels, and the entry point
  * that installs them with the integer dots of neon_quant.c and, where the
- * CPU has them, the SDOT / SMMLA variants (neon_impl.h says which file holds
- * what and why they are separate objects).
+ * CPU has it, their SDOT variant (neon_impl.h says which file holds what
+ * and why they are separate objects).
  *
  * Rounding follows scalar.c / scalar_rows.c:
  *   F32 / F16 / BF16 dots   exact products, summed in f64 (lanes reorder the

@@ -2,16 +2,17 @@
  * neon_impl.h - what the aarch64 kernel files share: small NEON helpers and
  * the entry points of the sub-tables. Private to backends/cpu/kernels.
  *
- * Three objects fill the NEON part of the kernel table, each built with its
+ * Two static libraries fill the NEON part of the kernel table, each with its
  * own -march (backends/cpu/meson.build), so no instruction of a later
  * extension can leak into code a plain ARMv8.0 core runs:
- *   neon.c, neon_quant.c   ARMv8.0 NEON (the aarch64 baseline)
- *   neon_dotprod.c         + SDOT (FEAT_DotProd), used only when the CPU has it
- *   neon_i8mm.c            + SMMLA (FEAT_I8MM), gemm tiles only
+ *   neon.c, neon_quant.c   ARMv8.0 NEON (the aarch64 baseline), no -march
+ *   neon_dotprod.c         + SDOT (FEAT_DotProd), installed only when
+ *                          getauxval(AT_HWCAP) has HWCAP_ASIMDDP
  * neon_quant.c and neon_dotprod.c are one template (neon_quant_tmpl.c) built
  * twice with a different 16-lane int8 dot: the integer block sums are exact
- * either way, and the float part is the scalar reference's, so all three
- * give the same bits.
+ * either way, and the float part is the scalar reference's, so both give
+ * the scalar bits. (i8mm SMMLA gemm tiles would be a third library of the
+ * same kind; not written yet.)
  *
  * Helpers here are static inline and use only baseline intrinsics.
  */
@@ -25,10 +26,9 @@
 #include "../../../lib/tensor/quant_impl.h"
 
 /* The quantized dots and gemm tiles (neon_quant_tmpl.c) with plain NEON
- * multiplies, with SDOT, and the SMMLA gemm tiles. */
+ * multiplies, and with SDOT. */
 void dc_cpu_kernels_init_neon_quant(dc_cpu_kernels *k);
 void dc_cpu_kernels_init_neon_dotprod(dc_cpu_kernels *k);
-void dc_cpu_kernels_init_neon_i8mm(dc_cpu_kernels *k);
 
 /* ---- conversions ------------------------------------------------------------- */
 
