@@ -131,9 +131,15 @@ static bool src_get(builder *b, hsrc *s, const char *name, int64_t rows, int64_t
     const dc_st_tensor *t = dc_st_model_get(b->m, i);
     int nd = cols ? 2 : 1;
     if (t->n_dims != nd || t->shape[0] != rows || (cols && t->shape[1] != cols)) {
-        b->st = dc_q_error(DC_ERR_SHAPE, "tensor %s: shape [%lld, %lld] (%d-D), want [%lld%s%lld]",
-                           name, (long long)t->shape[0], (long long)t->shape[1], t->n_dims,
-                           (long long)rows, cols ? ", " : "", cols ? (long long)cols : 0LL);
+        char want[64], have[160];
+        if (cols) snprintf(want, sizeof want, "[%lld, %lld]", (long long)rows, (long long)cols);
+        else snprintf(want, sizeof want, "[%lld]", (long long)rows);
+        int o = snprintf(have, sizeof have, "[");
+        for (int d = 0; d < t->n_dims; d++)
+            o += snprintf(have + o, sizeof have - (size_t)o, "%s%lld", d ? ", " : "",
+                          (long long)t->shape[d]);
+        snprintf(have + o, sizeof have - (size_t)o, "]");
+        b->st = dc_q_error(DC_ERR_SHAPE, "tensor %s: shape %s, want %s", name, have, want);
         return false;
     }
     if (t->dtype != DC_ST_F32 && t->dtype != DC_ST_F16 && t->dtype != DC_ST_BF16 &&
