@@ -273,6 +273,7 @@ AVX512_INLINE void kq_rows(const int t, int64_t n, float *const *y, const void *
         }
         for (int64_t b = 0; b < nb; b++) {
             kq_w x;
+            avx512_prefetch_ahead(wr + (size_t)b * bs, bs);
             kq_decode(t, wr + (size_t)b * bs, &x);
             for (int c = 0; c < nc; c++)
                 kq_col(t, &x, (const dc_block_q8_k *)a[c] + b, &acc[c], &accm[c], vnni);

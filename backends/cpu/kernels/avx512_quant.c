@@ -160,6 +160,7 @@ AVX512_INLINE void leg_group(const int t, const uint8_t *wr, const void *const *
                              const int g, const int nc, __m512 (*acc)[2], __m128 *accm,
                              const bool vnni) {
     leg_w x;
+    avx512_prefetch_ahead(wr + (size_t)b * leg_wsize(t), (size_t)g * leg_wsize(t));
     leg_decode(t, wr + (size_t)b * leg_wsize(t), g, &x);
     for (int c = 0; c < nc; c++)
         leg_col(t, &x, (const uint8_t *)a[c] + (size_t)b * leg_asize(t), g, acc[c], &accm[c], vnni);
